@@ -1,0 +1,117 @@
+/**
+ * Boot: image bytes -> a kernel ready to run. The one place where the image's claims are
+ * turned into trusted descriptors.
+ *
+ * Everything the integrator checked is checked again here, because an image can come from
+ * anywhere: label uniqueness and reserved labels, each module's imports against its
+ * task's capabilities (signatures included), the exports the kernel relies on, the
+ * exchange area and the Asyncify save area inside the module's memory, no start function
+ * (it would run before the kernel controls the task). All failures are reported together.
+ */
+
+import { EVENT_HEADER_SIZE, IDLE_TASK_LABEL } from '../../toolchain/abi/index.js';
+import { readImage, type Image, ImageError } from '../image/image.js';
+import { Kernel, type KernelOptions, type TaskDescriptor } from '../kernel.js';
+import { readWasmInterface, exportedGlobalConst, WasmFormatError, type WasmInterface } from '../platform/wasm-sections.js';
+import { buildImports } from '../syscalls/table.js';
+import { checkTaskImports } from './import-policy.js';
+
+/** The image was refused; `problems` lists every reason. */
+export class ImageRefused extends Error {
+  override readonly name = 'ImageRefused';
+  constructor(readonly problems: readonly string[]) {
+    super(`image refused:\n  - ${problems.join('\n  - ')}`);
+  }
+}
+
+const REQUIRED_FUNCTION_EXPORTS = ['_start', 'asyncify_start_unwind', 'asyncify_stop_unwind', 'asyncify_start_rewind', 'asyncify_stop_rewind'];
+const PAGE = 65536;
+
+function checkModule(task: Image['tasks'][number], info: WasmInterface, exchangeLen: number): string[] {
+  const problems: string[] = [];
+  const name = task.name;
+  for (const e of REQUIRED_FUNCTION_EXPORTS) {
+    if (!info.exports.some((x) => x.kind === 'function' && x.name === e)) problems.push(`task '${name}': module does not export function '${e}' (not built by the Rampart integrator?)`);
+  }
+  if (!info.exports.some((x) => x.kind === 'memory' && x.name === 'memory')) problems.push(`task '${name}': module does not export its memory as 'memory'`);
+  if (!info.exports.some((x) => x.kind === 'global' && x.name === '__rampart_budget')) problems.push(`task '${name}': module is not metered (no '__rampart_budget' export)`);
+  if (info.hasStart) problems.push(`task '${name}': module has a start function, which would run before the kernel controls it`);
+  if (info.memory === undefined) { problems.push(`task '${name}': module defines no memory`); return problems; }
+  const bytes = info.memory.initial * PAGE;
+  const exch = exportedGlobalConst(info, '__svcexchange');
+  if (exch === undefined) problems.push(`task '${name}': module does not export '__svcexchange'`);
+  else if (exch >>> 0 !== task.exchangeAddress) problems.push(`task '${name}': image metadata says exchange area at ${task.exchangeAddress}, module says ${exch >>> 0}`);
+  if (task.exchangeAddress % 8 !== 0 || task.exchangeAddress + exchangeLen > bytes) {
+    problems.push(`task '${name}': exchange area [${task.exchangeAddress}, +${exchangeLen}) is not an aligned window of its ${bytes}-byte memory`);
+  }
+  if (task.asyncifyDataAddress % 8 !== 0 || task.asyncifyDataAddress + task.asyncifyDataSize > bytes) {
+    problems.push(`task '${name}': Asyncify save area is outside its memory`);
+  }
+  const exchEnd = task.exchangeAddress + exchangeLen;
+  if (task.asyncifyDataAddress < exchEnd && task.exchangeAddress < task.asyncifyDataAddress + task.asyncifyDataSize) {
+    problems.push(`task '${name}': Asyncify save area overlaps the exchange area`);
+  }
+  return problems;
+}
+
+/** Validate an image and build its kernel (not yet run). Throws `ImageRefused` or `ImageError`. */
+export function bootImage(bytes: Uint8Array, options: KernelOptions): Kernel {
+  let image: Image;
+  try {
+    image = readImage(bytes);
+  } catch (error) {
+    if (error instanceof ImageError) throw new ImageRefused([error.message]);
+    throw error;
+  }
+  const problems: string[] = [];
+  const labels = new Map<number, string>();
+  const names = new Set<string>();
+  const descriptors: TaskDescriptor[] = [];
+  if (image.kernel.exchangeAreaLen < EVENT_HEADER_SIZE * 2) problems.push('exchange area too small');
+  for (const task of image.tasks) {
+    if (task.label === IDLE_TASK_LABEL) problems.push(`task '${task.name}': label 0xcafe is reserved for the idle task`);
+    const other = labels.get(task.label);
+    if (other !== undefined) problems.push(`tasks '${other}' and '${task.name}' share label 0x${task.label.toString(16)}`);
+    labels.set(task.label, task.name);
+    if (names.has(task.name)) problems.push(`two tasks are named '${task.name}'`);
+    names.add(task.name);
+    let info: WasmInterface;
+    try {
+      info = readWasmInterface(task.module);
+    } catch (error) {
+      if (error instanceof WasmFormatError) { problems.push(`task '${task.name}': ${error.message}`); continue; }
+      throw error;
+    }
+    problems.push(...checkTaskImports(task.name, info, task.capabilities, { allowPreempt: true }));
+    problems.push(...checkModule(task, info, image.kernel.exchangeAreaLen));
+    let module: WebAssembly.Module;
+    try {
+      module = new WebAssembly.Module(task.module as Uint8Array<ArrayBuffer>);
+    } catch (error) {
+      problems.push(`task '${task.name}': module does not compile: ${(error as Error).message}`);
+      continue;
+    }
+    descriptors.push(Object.freeze({
+      name: task.name,
+      label: task.label,
+      priority: task.priority,
+      quantum: task.quantum,
+      capabilities: task.capabilities,
+      autoStart: task.autoStart,
+      exitPolicy: task.exitPolicy,
+      domain: task.domain,
+      module,
+      layout: Object.freeze({
+        exchangeAddress: task.exchangeAddress,
+        exchangeLength: image.kernel.exchangeAreaLen,
+        asyncifyDataAddress: task.asyncifyDataAddress,
+        asyncifyDataSize: task.asyncifyDataSize,
+      }),
+      imports: Object.freeze(info.imports.map((i) => i.name)),
+    }));
+  }
+  if (problems.length > 0) throw new ImageRefused(problems);
+  const kernel = new Kernel(image.kernel, descriptors, buildImports, options);
+  kernel.boot();
+  return kernel;
+}

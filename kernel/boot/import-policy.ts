@@ -1,0 +1,81 @@
+/**
+ * "Imports are capabilities": the rule deciding which imports a task module may have.
+ *
+ * Used twice, on purpose: by the integrator before it packs a module, and by the kernel
+ * at boot before it instantiates one (an image may have been built by something else).
+ * A module may import only functions from module `rampart`, each a syscall this kernel
+ * implements, with exactly the ABI signature `(i32 × nargs) -> i32`, and gated syscalls
+ * only when the task holds one of the gating capabilities. Every violation is reported,
+ * not just the first, each naming the task, the import and the fix.
+ */
+
+import { CAPABILITIES, PREEMPT_IMPORT, SYSCALL_IMPORT_MODULE, SYSCALLS, type SyscallFamily, type SyscallInfo } from '../../toolchain/abi/index.js';
+import type { WasmImport, WasmInterface } from '../platform/wasm-sections.js';
+
+/** Syscall families whose gates this kernel has. Others are absent: importing them is refused. */
+export const IMPLEMENTED_FAMILIES: ReadonlySet<SyscallFamily> = new Set<SyscallFamily>(['core']);
+
+const BY_NAME = new Map<string, SyscallInfo>(SYSCALLS.map((s) => [s.name, s]));
+
+function signatureOf(imp: WasmImport): string {
+  const t = imp.type;
+  if (t === undefined) return '?';
+  return `(${t.params.join(', ')}) -> (${t.results.join(', ')})`;
+}
+
+function capNames(mask: number): string {
+  return CAPABILITIES.filter((c) => (mask >>> c.bit) & 1).map((c) => c.name).join(' or ');
+}
+
+export interface ImportPolicyOptions {
+  /** Where the capabilities are configured, for the fix hint (e.g. `apps/ping/task.conf`). */
+  readonly configFile?: string;
+  /** Allow the instrumentation's `rampart.preempt` import (true for instrumented modules). */
+  readonly allowPreempt: boolean;
+}
+
+/**
+ * Check a module's imports against a task's capability mask.
+ * Returns one message per violation; an empty list means the module is acceptable.
+ */
+export function checkTaskImports(taskName: string, info: WasmInterface, capabilities: number, options: ImportPolicyOptions): string[] {
+  const errors: string[] = [];
+  const where = options.configFile ?? 'its task.conf';
+  for (const imp of info.imports) {
+    const full = `${imp.module}.${imp.name}`;
+    if (imp.kind !== 'function') {
+      errors.push(`task '${taskName}': imports ${imp.kind} '${full}'; a task may import only syscalls (its memory must be its own)`);
+      continue;
+    }
+    if (imp.module !== SYSCALL_IMPORT_MODULE) {
+      errors.push(`task '${taskName}': imports '${full}', which is not a Rampart syscall (only module '${SYSCALL_IMPORT_MODULE}' is provided)`);
+      continue;
+    }
+    if (imp.name === PREEMPT_IMPORT) {
+      const ok = imp.type !== undefined && imp.type.params.length === 0 && imp.type.results.length === 0;
+      if (!options.allowPreempt) errors.push(`task '${taskName}': imports '${full}', which only the integrator's instrumentation may add`);
+      else if (!ok) errors.push(`task '${taskName}': '${full}' has signature ${signatureOf(imp)}, expected () -> ()`);
+      continue;
+    }
+    const sys = BY_NAME.get(imp.name);
+    if (sys === undefined) {
+      errors.push(`task '${taskName}': imports '${full}', which is not a syscall of this UAPI`);
+      continue;
+    }
+    if (!IMPLEMENTED_FAMILIES.has(sys.family)) {
+      errors.push(`task '${taskName}': imports syscall '${sys.name}' (${sys.cFunction}), which this kernel does not implement yet (${sys.family} syscalls are absent)`);
+      continue;
+    }
+    const t = imp.type;
+    const sigOk = t !== undefined && t.params.length === sys.args.length && t.params.every((p) => p === 'i32') && t.results.length === 1 && t.results[0] === 'i32';
+    if (!sigOk) {
+      errors.push(`task '${taskName}': '${full}' has signature ${signatureOf(imp)}, expected (${sys.args.map(() => 'i32').join(', ')}) -> (i32)`);
+      continue;
+    }
+    if (sys.importGate !== 0 && (capabilities & sys.importGate) === 0) {
+      const needed = capNames(sys.importGate);
+      errors.push(`task '${taskName}': imports syscall '${sys.name}' (${sys.cFunction}) without capability ${needed}; add CONFIG_${needed.split(' or ')[0]}=y to ${where}`);
+    }
+  }
+  return errors;
+}

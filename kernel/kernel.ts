@@ -1,0 +1,747 @@
+/**
+ * The kernel: task table, scheduler, virtual clock, events and the run loop.
+ *
+ * Mechanism only. Policies (scheduler, exit policy) are chosen at boot from the image's
+ * configuration; the syscall gates in `syscalls/` implement the UAPI on top of the
+ * primitives here (wake, block, deliver, terminate).
+ *
+ * Execution model. Tasks run one at a time, each in its own Wasm instance. A task leaves
+ * the CPU only inside an import: a blocking syscall, or `preempt` when its metered cycle
+ * budget runs out. If the kernel then elects another task, the import unwinds the
+ * task's stack (Asyncify) back to `run()`, which enters the next task. If the same task is
+ * elected again (it is alone, or it slept while nothing else could run), the import just
+ * returns: no unwind, no rewind. Time is virtual: the count of metered cycles, jumping
+ * straight to the next deadline when nothing can run.
+ *
+ * Invariants kept here:
+ * - exactly one of: `current` is a running task, or the kernel is idle (`current === IDLE`);
+ * - a task is in the scheduler iff its state is READY and it is not terminated;
+ * - a task resumed from a blocking call has had its return slot assigned (never NonSense);
+ * - the kernel never throws for a task's mistake: statuses and faults are values.
+ */
+
+import { ExitPolicy, JobState, Signal, Status, makeTaskHandle, taskHandleId, IDLE_TASK_LABEL } from '../toolchain/abi/index.js';
+import type { KernelConfig } from './config.js';
+import { KernelPanic, type TaskFault } from './errors.js';
+import { Entropy } from './managers/security/entropy.js';
+import { TaskInstance, type TaskLayout } from './platform/task-instance.js';
+import type { Scheduler } from './sched/scheduler.js';
+import { RrmqScheduler } from './sched/rrmq.js';
+import { FifoScheduler } from './sched/fifo.js';
+import { ConsoleBuffer, type ConsoleSink } from './managers/debug/console.js';
+import { Trace } from './managers/debug/trace.js';
+
+/** Gates return this instead of a status when the caller was descheduled. */
+export const DESCHEDULED = -1;
+
+/** The scheduler's "nobody" */
+export const IDLE = -1;
+
+/** A task as the image describes it, validated and frozen at boot. */
+export interface TaskDescriptor {
+  readonly name: string;
+  readonly label: number;
+  readonly priority: number;
+  readonly quantum: number;
+  readonly capabilities: number;
+  readonly autoStart: boolean;
+  readonly exitPolicy: ExitPolicy;
+  readonly domain: number;
+  readonly module: WebAssembly.Module;
+  readonly layout: TaskLayout;
+  /** Import names the module uses (validated against its capabilities at boot). */
+  readonly imports: readonly string[];
+}
+
+/** How a run ended. */
+export type RunEnd =
+  | { readonly kind: 'idle'; readonly message: string }
+  | { readonly kind: 'panic'; readonly message: string }
+  | { readonly kind: 'max-cycles'; readonly message: string };
+
+export interface TaskSummary {
+  readonly name: string;
+  readonly label: number;
+  readonly state: string;
+  readonly exitStatus: number | null;
+  readonly fault: TaskFault | null;
+  readonly cycles: number;
+  readonly syscalls: number;
+  readonly switches: number;
+  readonly restarts: number;
+}
+
+export interface RunResult {
+  readonly end: RunEnd;
+  readonly cycles: number;
+  readonly tasks: readonly TaskSummary[];
+  readonly droppedEvents: number;
+}
+
+export interface KernelOptions {
+  readonly seed: number;
+  readonly console: ConsoleSink;
+  /** Kernel messages (boot, faults, restarts): stderr in the CLI. */
+  readonly kernelLog?: (line: string) => void;
+  readonly trace?: boolean;
+  /** Stop the run at this many virtual cycles. */
+  readonly maxCycles?: number;
+}
+
+/** Builds the import object of one task; provided by `syscalls/table.ts` to avoid a cycle. */
+export type ImportFactory = (kernel: Kernel, task: number) => WebAssembly.Imports;
+
+/** Consecutive abnormal ends before restarts are delayed (a crash loop). */
+const RESTART_BACKOFF_AFTER = 3;
+/** Longest restart delay in ticks (ms): long enough to stop a crash loop eating the CPU. */
+const RESTART_BACKOFF_MAX_TICKS = 1024;
+/** Largest single slice budget: keeps the i32 budget global far from overflow. */
+const MAX_SLICE_CYCLES = 1 << 30;
+
+const STATE_NAMES: Record<number, string> = {
+  [JobState.NotStarted]: 'not-started',
+  [JobState.Ready]: 'ready',
+  [JobState.Sleeping]: 'sleeping',
+  [JobState.SleepingDeep]: 'sleeping-deep',
+  [JobState.Fault]: 'fault',
+  [JobState.Security]: 'security',
+  [JobState.Aborting]: 'aborted',
+  [JobState.Finished]: 'finished',
+  [JobState.IpcSendBlocked]: 'ipc-send-blocked',
+  [JobState.WaitForEvent]: 'waiting',
+};
+
+export class Kernel {
+  readonly config: KernelConfig;
+  /** Number of user tasks; the idle task has index `userTasks`. */
+  readonly userTasks: number;
+  /** User tasks + idle. */
+  readonly taskCount: number;
+  readonly idleIndex: number;
+  readonly descriptors: readonly TaskDescriptor[];
+  readonly entropy: Entropy;
+  readonly sched: Scheduler;
+  readonly console: ConsoleBuffer;
+  readonly trace: Trace | undefined;
+  private readonly kernelLog: (line: string) => void;
+  private readonly importFactory: ImportFactory;
+
+  // ---- task table: parallel arrays indexed by task id (idle last) ----
+  readonly state: Uint8Array;
+  readonly handle: Uint32Array;
+  readonly label: Uint32Array;
+  readonly capabilities: Uint32Array;
+  readonly domain: Uint32Array;
+  /** Pending syscall return value; NonSense until a waking agent assigns it. */
+  readonly returnSlot: Int32Array;
+  readonly exitStatus: Int32Array;
+  readonly faults: (TaskFault | null)[];
+  readonly instances: (TaskInstance | undefined)[];
+  /** Seed passed to `_start` at the current job's first entry. */
+  readonly startSeed: Uint32Array;
+  readonly restarts: Uint32Array;
+  /** Abnormal ends since the last normal run, for the crash-loop backoff. */
+  private readonly crashStreak: Uint32Array;
+
+  // ---- events: per (receiver, sender) slots, N×N, receiver-major ----
+  /** IPC pending length from sender s to receiver r at [r*N+s]; 0 = none. */
+  readonly ipcLen: Int32Array;
+  /** Receiver of the IPC a task is blocked sending, or -1. */
+  readonly ipcTarget: Int32Array;
+  readonly ipcPending: Int32Array;
+  /** Signal number pending from s to r at [r*N+s]; 0 = none. */
+  readonly signalSlot: Int32Array;
+  /** Handle of the signal's source at send time. */
+  readonly signalSource: Uint32Array;
+  readonly signalPending: Int32Array;
+  droppedEvents = 0;
+
+  // ---- time ----
+  /** Virtual cycles since boot (at the last accounting point). */
+  cycles = 0;
+  /** System ticks (1 ms) processed so far. */
+  tick = 0;
+  readonly cyclesPerTick: number;
+  /** Deadline tick of each task's sleep/wait timeout; 0 = none. */
+  readonly delayTick: Float64Array;
+  /** Tick at which a crash-looping task is restarted; 0 = none. */
+  readonly restartTick: Float64Array;
+  readonly alarmTask: Int32Array;
+  readonly alarmTick: Float64Array;
+  readonly alarmPeriod: Uint32Array;
+  readonly alarmPeriodic: Uint8Array;
+  private nextDeadline = Infinity;
+  private deadlinesDirty = true;
+  private readonly maxCycles: number;
+
+  // ---- the running slice ----
+  current = IDLE;
+  private sliceStart = 0;
+  private sliceBudget = 0;
+  private quantumExpired = false;
+  private stopRequested: RunEnd | null = null;
+  panicMessage: string | null = null;
+
+  // ---- statistics ----
+  readonly statCycles: Float64Array;
+  readonly statSyscalls: Float64Array;
+  readonly statSwitches: Float64Array;
+
+  constructor(config: KernelConfig, descriptors: readonly TaskDescriptor[], importFactory: ImportFactory, options: KernelOptions) {
+    this.config = config;
+    this.descriptors = descriptors;
+    this.userTasks = descriptors.length;
+    this.idleIndex = descriptors.length;
+    const n = descriptors.length + 1;
+    this.taskCount = n;
+    this.importFactory = importFactory;
+    this.entropy = new Entropy(options.seed);
+    this.kernelLog = options.kernelLog ?? (() => undefined);
+    this.console = new ConsoleBuffer(descriptors.map((d) => d.name), options.console, config.buildTarget === 'release');
+    this.trace = options.trace ? new Trace(descriptors.map((d) => d.name), config.nominalFrequencyHz) : undefined;
+    this.maxCycles = options.maxCycles ?? Infinity;
+    this.cyclesPerTick = Math.floor(config.nominalFrequencyHz / config.systickHz);
+    if (this.cyclesPerTick < 1) throw new KernelPanic('nominal frequency below the tick rate');
+
+    this.state = new Uint8Array(n);
+    this.handle = new Uint32Array(n);
+    this.label = new Uint32Array(n);
+    this.capabilities = new Uint32Array(n);
+    this.domain = new Uint32Array(n);
+    this.returnSlot = new Int32Array(n).fill(Status.NonSense);
+    this.exitStatus = new Int32Array(n);
+    this.faults = new Array<TaskFault | null>(n).fill(null);
+    this.instances = new Array<TaskInstance | undefined>(n).fill(undefined);
+    this.startSeed = new Uint32Array(n);
+    this.restarts = new Uint32Array(n);
+    this.crashStreak = new Uint32Array(n);
+    this.ipcLen = new Int32Array(n * n);
+    this.ipcTarget = new Int32Array(n).fill(-1);
+    this.ipcPending = new Int32Array(n);
+    this.signalSlot = new Int32Array(n * n);
+    this.signalSource = new Uint32Array(n * n);
+    this.signalPending = new Int32Array(n);
+    this.delayTick = new Float64Array(n);
+    this.restartTick = new Float64Array(n);
+    const alarms = Math.max(config.maxTasks, 1);
+    this.alarmTask = new Int32Array(alarms).fill(-1);
+    this.alarmTick = new Float64Array(alarms);
+    this.alarmPeriod = new Uint32Array(alarms);
+    this.alarmPeriodic = new Uint8Array(alarms);
+    this.statCycles = new Float64Array(n);
+    this.statSyscalls = new Float64Array(n);
+    this.statSwitches = new Float64Array(n);
+
+    const schedInfo = descriptors.map((d) => ({ priority: d.priority, quantum: Math.max(1, d.quantum) }));
+    schedInfo.push({ priority: 0, quantum: 1 });
+    this.sched = config.scheduler === 'fifo' ? new FifoScheduler(schedInfo) : new RrmqScheduler(schedInfo);
+
+    for (let t = 0; t < this.userTasks; t++) {
+      const d = descriptors[t]!;
+      this.label[t] = d.label;
+      this.capabilities[t] = d.capabilities;
+      this.domain[t] = d.domain;
+    }
+    this.label[this.idleIndex] = IDLE_TASK_LABEL;
+    this.state[this.idleIndex] = JobState.Ready;
+    this.handle[this.idleIndex] = makeTaskHandle(this.idleIndex, this.entropy.next32());
+  }
+
+  // ======================================================================
+  // boot and the run loop
+  // ======================================================================
+
+  /** Instantiate every task, forge handles, queue the auto-start ones. */
+  boot(): void {
+    if (this.config.buildTarget === 'debug') {
+      this.kernelLog('rampart: DEBUG build: not for production (log enabled, faults do not panic)');
+    }
+    for (let t = 0; t < this.userTasks; t++) {
+      this.newJob(t);
+      const d = this.descriptors[t]!;
+      if (d.autoStart) {
+        this.state[t] = JobState.Ready;
+        this.sched.schedule(t);
+      } else {
+        this.state[t] = JobState.NotStarted;
+      }
+    }
+  }
+
+  /** A fresh job for task t: new handle generation, new instance, new `_start` seed. */
+  private newJob(t: number): void {
+    this.handle[t] = makeTaskHandle(t, this.entropy.next32());
+    this.startSeed[t] = this.entropy.next32();
+    this.returnSlot[t] = Status.NonSense;
+    const d = this.descriptors[t]!;
+    this.instances[t] = new TaskInstance(d.module, this.importFactory(this, t), d.layout);
+  }
+
+  /** Run until nothing can ever run again, a panic, or `maxCycles`. */
+  run(): RunResult {
+    let end: RunEnd;
+    try {
+      this.current = this.electNext(false);
+      for (;;) {
+        if (this.stopRequested !== null) { end = this.stopRequested; break; }
+        if (this.current === IDLE) { end = this.idleEnd(); break; }
+        this.runSlice(this.current);
+      }
+    } catch (error) {
+      if (!(error instanceof KernelPanic)) throw error;
+      end = { kind: 'panic', message: error.message };
+    }
+    for (let t = 0; t < this.userTasks; t++) this.console.flush(t);
+    return { end, cycles: this.cycles, tasks: this.summaries(), droppedEvents: this.droppedEvents };
+  }
+
+  /** Enter task t and come back when it switched out, ended or faulted. */
+  private runSlice(t: number): void {
+    const inst = this.instances[t]!;
+    this.statSwitches[t] = this.statSwitches[t]! + 1;
+    this.beginSlice(t);
+    this.trace?.switchIn(t, this.cycles);
+    let returned = false;
+    try {
+      inst.enter(this.label[t]!, this.startSeed[t]!);
+      returned = !inst.completeReturn();
+    } catch (error) {
+      if (this.panicMessage !== null) throw new KernelPanic(this.panicMessage);
+      if (error instanceof KernelPanic) { this.panicMessage = error.message; throw error; }
+      inst.unwinding = false;
+      inst.rewinding = false;
+      // A trap after the kernel already ended this job (e.g. the save area overflowed while
+      // unwinding an exit) changes nothing: the job is over.
+      if (this.current === t && !this.isTerminated(t)) {
+        this.account();
+        this.fault(t, describeTrap(error));
+        this.current = this.electNext(false);
+      }
+      return;
+    }
+    if (this.panicMessage !== null) throw new KernelPanic(this.panicMessage);
+    if (returned) {
+      // `_start` returned: the same as exit(0) (the C runtime calls exit itself).
+      this.account();
+      this.terminate(t, 0);
+      this.current = this.electNext(false);
+    }
+  }
+
+  private idleEnd(): RunEnd {
+    const blocked: string[] = [];
+    for (let t = 0; t < this.userTasks; t++) {
+      const s = this.state[t]!;
+      if (s === JobState.IpcSendBlocked || s === JobState.WaitForEvent || s === JobState.SleepingDeep || s === JobState.Sleeping) {
+        blocked.push(`${this.descriptors[t]!.name} (${STATE_NAMES[s]})`);
+      }
+    }
+    const message = blocked.length === 0
+      ? 'no task can run again: every task has ended or was never started'
+      : `no task can run again: ${blocked.join(', ')} wait for events that nothing pending can produce`;
+    return { kind: 'idle', message };
+  }
+
+  // ======================================================================
+  // time
+  // ======================================================================
+
+  /** Current virtual cycle, including what the running task consumed in this slice. */
+  now(): number {
+    if (this.current === IDLE) return this.cycles;
+    const inst = this.instances[this.current]!;
+    return this.sliceStart + (this.sliceBudget - (inst.budget.value as number));
+  }
+
+  /** Fold the running slice into `cycles` and the running task's statistics, then catch up ticks. */
+  account(): void {
+    const t = this.current;
+    if (t !== IDLE) {
+      const inst = this.instances[t]!;
+      const left = inst.budget.value as number;
+      const used = this.sliceBudget - left;
+      this.cycles = this.sliceStart + used;
+      this.statCycles[t] = this.statCycles[t]! + used;
+      this.sliceStart = this.cycles;
+      this.sliceBudget = left;
+    }
+    this.processTicks();
+  }
+
+  /** Give task t a budget that ends at its quantum expiry (or the cycle limit). */
+  private beginSlice(t: number): void {
+    const quantumEnd = (this.tick + this.sched.quantumLeft()) * this.cyclesPerTick;
+    const stop = Math.min(quantumEnd, this.maxCycles);
+    const budget = Math.max(1, Math.min(MAX_SLICE_CYCLES, stop - this.cycles));
+    this.sliceStart = this.cycles;
+    this.sliceBudget = budget;
+    this.instances[t]!.budget.value = budget;
+  }
+
+  private processTicks(): void {
+    const target = Math.floor(this.cycles / this.cyclesPerTick);
+    while (this.tick < target) {
+      this.tick++;
+      if (this.current !== IDLE && !this.quantumExpired && this.sched.tick()) this.quantumExpired = true;
+      if (this.deadlinesDirty) this.recomputeDeadline();
+      if (this.tick >= this.nextDeadline) this.fireDeadlines();
+    }
+  }
+
+  private recomputeDeadline(): void {
+    let next = Infinity;
+    for (let t = 0; t < this.taskCount; t++) {
+      const d = this.delayTick[t]!;
+      if (d !== 0 && d < next) next = d;
+      const r = this.restartTick[t]!;
+      if (r !== 0 && r < next) next = r;
+    }
+    for (let a = 0; a < this.alarmTask.length; a++) {
+      if (this.alarmTask[a] !== -1 && this.alarmTick[a]! < next) next = this.alarmTick[a]!;
+    }
+    this.nextDeadline = next;
+    this.deadlinesDirty = false;
+  }
+
+  /** Process every delay, restart and alarm due at the current tick (task order, then alarm order). */
+  private fireDeadlines(): void {
+    const tick = this.tick;
+    for (let t = 0; t < this.taskCount; t++) {
+      if (this.delayTick[t] !== 0 && this.delayTick[t]! <= tick) {
+        this.delayTick[t] = 0;
+        const s = this.state[t];
+        if (s === JobState.Sleeping || s === JobState.SleepingDeep || s === JobState.WaitForEvent) {
+          this.makeReady(t, Status.Timeout);
+        }
+      }
+      if (this.restartTick[t] !== 0 && this.restartTick[t]! <= tick) {
+        this.restartTick[t] = 0;
+        this.restart(t);
+      }
+    }
+    for (let a = 0; a < this.alarmTask.length; a++) {
+      const t = this.alarmTask[a]!;
+      if (t === -1 || this.alarmTick[a]! > tick) continue;
+      if (this.alarmPeriodic[a] === 1) this.alarmTick[a] = tick + Math.max(1, this.alarmPeriod[a]!);
+      else this.alarmTask[a] = -1;
+      this.postSignal(t, t, Signal.Alarm, this.handle[t]!, true);
+    }
+    this.deadlinesDirty = true;
+  }
+
+  /** Arm a task's sleep/wait timeout `ms` ticks from now (0 behaves like 1, spec §4.4). */
+  armDelay(t: number, ms: number): void {
+    this.delayTick[t] = this.tick + Math.max(1, ms);
+    this.deadlinesDirty = true;
+  }
+
+  cancelDelay(t: number): void {
+    if (this.delayTick[t] !== 0) {
+      this.delayTick[t] = 0;
+      this.deadlinesDirty = true;
+    }
+  }
+
+  /** Arm an alarm; false when the table is full. */
+  armAlarm(t: number, ms: number, periodic: boolean): boolean {
+    for (let a = 0; a < this.alarmTask.length; a++) {
+      if (this.alarmTask[a] === -1) {
+        this.alarmTask[a] = t;
+        this.alarmTick[a] = this.tick + Math.max(1, ms);
+        this.alarmPeriod[a] = ms;
+        this.alarmPeriodic[a] = periodic ? 1 : 0;
+        this.deadlinesDirty = true;
+        return true;
+      }
+    }
+    return false;
+  }
+
+  /** Remove the caller's first alarm with this period; false when none. */
+  stopAlarm(t: number, ms: number): boolean {
+    for (let a = 0; a < this.alarmTask.length; a++) {
+      if (this.alarmTask[a] === t && this.alarmPeriod[a] === ms) {
+        this.alarmTask[a] = -1;
+        this.deadlinesDirty = true;
+        return true;
+      }
+    }
+    return false;
+  }
+
+  // ======================================================================
+  // scheduling primitives used by the gates
+  // ======================================================================
+
+  /** Make a blocked task READY with `status` as its syscall result, and queue it. */
+  makeReady(t: number, status: number): void {
+    this.cancelDelay(t);
+    this.returnSlot[t] = status;
+    this.state[t] = JobState.Ready;
+    this.sched.schedule(t);
+  }
+
+  /** A new event for r: wake it with INTR if it waits or sleeps shallowly (the event stays queued). */
+  wakeForEvent(r: number): void {
+    const s = this.state[r];
+    if (s === JobState.WaitForEvent || s === JobState.Sleeping) this.makeReady(r, Status.Intr);
+  }
+
+  /**
+   * Store a signal from s into r's slot. Returns false when the slot is occupied.
+   * `isAlarm` drops silently (and counts) instead of refusing.
+   */
+  postSignal(r: number, s: number, signal: number, source: number, isAlarm: boolean): boolean {
+    const slot = r * this.taskCount + s;
+    if (this.signalSlot[slot] !== 0) {
+      if (isAlarm) this.droppedEvents++;
+      return false;
+    }
+    this.signalSlot[slot] = signal;
+    this.signalSource[slot] = source;
+    this.signalPending[r] = this.signalPending[r]! + 1;
+    this.wakeForEvent(r);
+    return true;
+  }
+
+  /** Resolve a task handle to its index: full 32-bit match required; -1 when invalid. */
+  resolveTask(handle: number): number {
+    const id = taskHandleId(handle);
+    if (id >= this.taskCount || this.handle[id] !== handle >>> 0) return -1;
+    return id;
+  }
+
+  findLabel(label: number): number {
+    for (let t = 0; t < this.taskCount; t++) if (this.label[t] === label) return t;
+    return -1;
+  }
+
+  /** Domains isolate tasks; the idle task belongs to every domain. */
+  sameDomain(a: number, b: number): boolean {
+    return a === this.idleIndex || b === this.idleIndex || this.domain[a] === this.domain[b];
+  }
+
+  isTerminated(t: number): boolean {
+    const s = this.state[t];
+    return s === JobState.Finished || s === JobState.Aborting || s === JobState.Fault;
+  }
+
+  stateName(t: number): string {
+    return STATE_NAMES[this.state[t]!] ?? 'unknown';
+  }
+
+  // ======================================================================
+  // switching (called from imports of the running task)
+  // ======================================================================
+
+  /**
+   * The running task t gave up the CPU (blocked, yielded or ended). Elect the next job; if it
+   * is t again, return t's syscall result at once, otherwise unwind t back to `run()`.
+   */
+  switchFrom(t: number, stillReady: boolean): number {
+    this.account();
+    this.quantumExpired = false;
+    const next = this.electNext(stillReady);
+    const inst = this.instances[t]!;
+    if (next === t && this.stopRequested === null) {
+      this.beginSlice(t);
+      this.trace?.switchIn(t, this.cycles);
+      const status = this.returnSlot[t]!;
+      this.returnSlot[t] = Status.NonSense;
+      return status;
+    }
+    this.current = next;
+    inst.startUnwind();
+    return 0;
+  }
+
+  /** `preempt` import: the running task's budget went negative. */
+  preempt(t: number): void {
+    const inst = this.instances[t]!;
+    if (this.panicMessage !== null) { inst.startUnwind(); return; }
+    this.account();
+    if (this.cycles >= this.maxCycles) {
+      this.stopRequested = { kind: 'max-cycles', message: `stopped at --max-cycles ${this.maxCycles}` };
+      this.current = IDLE;
+      inst.startUnwind();
+      return;
+    }
+    if (this.quantumExpired) {
+      this.quantumExpired = false;
+      const next = this.electNext(true);
+      if (next !== t) {
+        this.current = next;
+        inst.startUnwind();
+        return;
+      }
+      this.trace?.switchIn(t, this.cycles);
+    }
+    this.beginSlice(t);
+  }
+
+  /** A rewound task picks up its syscall result. Resuming with NonSense is a kernel bug. */
+  takeReturn(t: number): number {
+    const status = this.returnSlot[t]!;
+    if (status === Status.NonSense) {
+      this.raisePanic(`task '${this.descriptors[t]?.name}' resumed without a syscall result`);
+    }
+    this.returnSlot[t] = Status.NonSense;
+    return status;
+  }
+
+  /**
+   * Elect; while nothing is ready, jump virtual time to the next deadline. Returns IDLE
+   * only when nothing pending can ever make a task ready (or the cycle limit is reached).
+   */
+  private electNext(stillReady: boolean): number {
+    let next = this.sched.elect(stillReady);
+    while (next === IDLE) {
+      if (this.deadlinesDirty) this.recomputeDeadline();
+      this.current = IDLE;
+      if (this.nextDeadline === Infinity) return IDLE;
+      const target = this.nextDeadline * this.cyclesPerTick;
+      if (target > this.maxCycles) {
+        this.cycles = Math.max(this.cycles, this.maxCycles);
+        this.stopRequested = { kind: 'max-cycles', message: `stopped at --max-cycles ${this.maxCycles}` };
+        return IDLE;
+      }
+      this.cycles = Math.max(this.cycles, target);
+      this.processTicks();
+      next = this.sched.elect(false);
+    }
+    this.current = next;
+    return next;
+  }
+
+  // ======================================================================
+  // termination and exit policies
+  // ======================================================================
+
+  /** exit(status) or `_start` returning. */
+  terminate(t: number, status: number): void {
+    this.exitStatus[t] = status | 0;
+    this.state[t] = status === 0 ? JobState.Finished : JobState.Aborting;
+    this.trace?.instant(t, this.cycles, status === 0 ? 'exit' : `exit(${status | 0})`);
+    this.endJob(t, status !== 0);
+  }
+
+  /** A trap or a kernel-detected violation ends the job as FAULT. */
+  fault(t: number, f: Omit<TaskFault, 'cycle'>): void {
+    const fault: TaskFault = { ...f, cycle: this.cycles };
+    this.faults[t] = fault;
+    this.state[t] = JobState.Fault;
+    this.kernelLog(`rampart: task '${this.descriptors[t]!.name}' faulted at cycle ${this.cycles}: ${fault.message}`);
+    this.trace?.instant(t, this.cycles, `fault: ${fault.message}`);
+    if (this.config.buildTarget === 'release' && (f.kind === 'trap' || f.kind === 'stack-exhaustion')) {
+      this.raisePanic(`release build: task '${this.descriptors[t]!.name}' memory-safety fault (${fault.message})`);
+    }
+    this.endJob(t, true);
+  }
+
+  /** Release what the job held, owe errors to its peers, apply the exit policy. */
+  private endJob(t: number, abnormal: boolean): void {
+    const n = this.taskCount;
+    this.console.flush(t);
+    this.cancelDelay(t);
+    this.sched.remove(t);
+    for (let a = 0; a < this.alarmTask.length; a++) {
+      if (this.alarmTask[a] === t) { this.alarmTask[a] = -1; this.deadlinesDirty = true; }
+    }
+    // Senders blocked on this job resume with INTR and get SIGNAL_PIPE from it (spec Part 1).
+    const deadHandle = this.handle[t]!;
+    for (let s = 0; s < n; s++) {
+      const slot = t * n + s;
+      if (this.ipcLen[slot] !== 0) { this.ipcLen[slot] = 0; this.ipcPending[t] = this.ipcPending[t]! - 1; }
+      if (s !== t && this.ipcTarget[s] === t) {
+        this.ipcTarget[s] = -1;
+        this.makeReady(s, Status.Intr);
+        this.postSignal(s, t, Signal.Pipe, deadHandle, false);
+      }
+    }
+    // Its own outbound IPC (only a self-IPC can be pending while it runs) disappears with it.
+    if (this.ipcTarget[t] !== -1) {
+      const r = this.ipcTarget[t]!;
+      if (this.ipcLen[r * n + t] !== 0) { this.ipcLen[r * n + t] = 0; this.ipcPending[r] = this.ipcPending[r]! - 1; }
+      this.ipcTarget[t] = -1;
+    }
+    const policy = this.descriptors[t]!.exitPolicy;
+    const name = this.descriptors[t]!.name;
+    if (!abnormal) { this.crashStreak[t] = 0; return; }
+    if (policy === ExitPolicy.Panic) {
+      this.raisePanic(`task '${name}' ended abnormally and its exit policy is panic`);
+    }
+    if (policy === ExitPolicy.Restart) {
+      this.crashStreak[t] = this.crashStreak[t]! + 1;
+      const streak = this.crashStreak[t]!;
+      if (streak > RESTART_BACKOFF_AFTER) {
+        const delay = Math.min(RESTART_BACKOFF_MAX_TICKS, 2 ** (streak - RESTART_BACKOFF_AFTER));
+        this.kernelLog(`rampart: task '${name}' is crash-looping (${streak} abnormal ends): restart in ${delay} ms`);
+        this.restartTick[t] = this.tick + delay;
+        this.deadlinesDirty = true;
+      } else {
+        this.restart(t);
+      }
+    }
+  }
+
+  /** Start a new job of task t: fresh handle (stale ones become INVALID), fresh memory. */
+  private restart(t: number): void {
+    const n = this.taskCount;
+    for (let s = 0; s < n; s++) {
+      const slot = t * n + s;
+      if (this.signalSlot[slot] !== 0) { this.signalSlot[slot] = 0; this.signalPending[t] = this.signalPending[t]! - 1; }
+    }
+    this.restarts[t] = this.restarts[t]! + 1;
+    this.newJob(t);
+    this.kernelLog(`rampart: task '${this.descriptors[t]!.name}' restarted (job ${this.restarts[t]! + 1})`);
+    this.faults[t] = null;
+    this.state[t] = JobState.Ready;
+    this.sched.schedule(t);
+  }
+
+  /** Panic: record it (so a task that catches the throw cannot continue) and throw. */
+  raisePanic(message: string): never {
+    this.panicMessage ??= message;
+    if (this.current !== IDLE) {
+      const inst = this.instances[this.current];
+      if (inst !== undefined) inst.budget.value = -1;
+    }
+    throw new KernelPanic(message);
+  }
+
+  /** Kernel-side diagnostics (stderr in the CLI). */
+  log(line: string): void {
+    this.kernelLog(line);
+  }
+
+  private summaries(): TaskSummary[] {
+    const out: TaskSummary[] = [];
+    for (let t = 0; t < this.userTasks; t++) {
+      const s = this.state[t]!;
+      out.push({
+        name: this.descriptors[t]!.name,
+        label: this.label[t]!,
+        state: STATE_NAMES[s] ?? 'unknown',
+        exitStatus: s === JobState.Finished || s === JobState.Aborting ? this.exitStatus[t]! : null,
+        fault: this.faults[t] ?? null,
+        cycles: this.statCycles[t]!,
+        syscalls: this.statSyscalls[t]!,
+        switches: this.statSwitches[t]!,
+        restarts: this.restarts[t]!,
+      });
+    }
+    return out;
+  }
+}
+
+/** Turn an engine error out of a task into a fault description. */
+function describeTrap(error: unknown): Omit<TaskFault, 'cycle'> {
+  if (error instanceof RangeError && /call stack/i.test(error.message)) {
+    return { kind: 'stack-exhaustion', message: 'stack exhausted (call stack size exceeded)' };
+  }
+  if (error instanceof WebAssembly.RuntimeError) {
+    return { kind: 'trap', message: error.message };
+  }
+  const message = error instanceof Error ? `${error.name}: ${error.message}` : String(error);
+  return { kind: 'trap', message };
+}
