@@ -1,0 +1,285 @@
+/**
+ * Every core syscall's statuses, through a booted kernel and hand-written WAT tasks.
+ * Each task reports statuses as console lines "s=NN" (see test/helpers/wat.ts).
+ */
+import { describe, expect, it } from 'vitest';
+import { Cap, ExitPolicy } from '../../toolchain/abi/index.js';
+import { runWat, taskWat } from '../helpers/wat.js';
+
+const r = (expr: string) => `(call $report ${expr})`;
+
+describe('log, exit and the console', () => {
+  it('logs raw bytes as a console line and records the exit status', () => {
+    const run = runWat([{ name: 'a', label: 1, wat: taskWat({
+      imports: ['log', 'exit'], extra: '(data (i32.const 4096) "hello\\n")',
+      body: '(call $say (i32.const 4096) (i32.const 6)) (drop (call $exit (i32.const 3)))',
+    }) }]);
+    expect(run.lines).toEqual(['[a] hello']);
+    expect(run.result.tasks[0]).toMatchObject({ state: 'aborted', exitStatus: 3 });
+    expect(run.result.end.kind).toBe('idle');
+  });
+  it('refuses a log longer than the exchange area and accepts the maximum', () => {
+    const run = runWat([{ name: 'a', label: 1, wat: taskWat({ imports: ['log'], body: `${r('(call $log (i32.const 129))')} ${r('(call $log (i32.const 0))')}` }) }]);
+    expect(run.lines).toEqual(['[a] s=01', '[a] s=00']);
+  });
+  it('treats returning from _start as exit(0)', () => {
+    const run = runWat([{ name: 'a', label: 1, wat: taskWat({ imports: ['log'], body: 'nop' }) }]);
+    expect(run.result.tasks[0]).toMatchObject({ state: 'finished', exitStatus: 0 });
+  });
+  it('is silent in release builds', () => {
+    const run = runWat([{ name: 'a', label: 1, wat: taskWat({ imports: ['log'], body: r('(call $log (i32.const 5))') }) }], { buildTarget: 'release' });
+    expect(run.lines).toEqual([]);
+  });
+});
+
+describe('get_cycle, get_random, pm_manage', () => {
+  it('checks precision and the chrono capability', () => {
+    const body = [4, 0, 1, 2, 3].map((p) => r(`(call $get_cycle (i32.const ${p}))`)).join(' ');
+    const run = runWat([{ name: 'a', label: 1, wat: taskWat({ imports: ['log', 'get_cycle'], body }) }]);
+    expect(run.lines).toEqual(['[a] s=01', '[a] s=02', '[a] s=00', '[a] s=00', '[a] s=00']);
+    const chrono = runWat([{ name: 'a', label: 1, capabilities: Cap.TimHpChrono, wat: taskWat({ imports: ['log', 'get_cycle'], body: r('(call $get_cycle (i32.const 0))') }) }]);
+    expect(chrono.lines).toEqual(['[a] s=00']);
+  });
+  it('writes a growing u64 cycle count and exact milliseconds', () => {
+    const body = `
+      (drop (call $get_cycle (i32.const 0))) (local.set $i (i32.load (i32.const 1024)))
+      (drop (call $sleep (i32.const 7) (i32.const 0)))
+      (drop (call $get_cycle (i32.const 0))) (local.set $j (i32.load (i32.const 1024)))
+      ${r('(i32.gt_u (local.get $j) (local.get $i))')}
+      (drop (call $get_cycle (i32.const 3)))
+      ${r('(i32.load (i32.const 1024))')}
+      ${r('(i32.load (i32.const 1028))')}`;
+    const run = runWat([{ name: 'a', label: 1, capabilities: Cap.TimHpChrono, wat: taskWat({ imports: ['log', 'get_cycle', 'sleep'], body }) }]);
+    // slept 7 ms from tick 0: woken on the 7th tick
+    expect(run.lines).toEqual(['[a] s=01', '[a] s=07', '[a] s=00']);
+  });
+  it('denies get_random without its capability at integration, and serves it with', () => {
+    expect(() => runWat([{ name: 'a', label: 1, wat: taskWat({ imports: ['get_random'], body: 'nop' }) }]))
+      .toThrow("task 'a': imports syscall 'get_random' (__sys_get_random) without capability CAP_CRY_KRNG; add CONFIG_CAP_CRY_KRNG=y to a/task.conf");
+    const run = runWat([{ name: 'a', label: 1, capabilities: Cap.CryKrng, wat: taskWat({ imports: ['log', 'get_random'], body: r('(call $get_random)') }) }]);
+    expect(run.lines).toEqual(['[a] s=00']);
+  });
+  it('gives WFI/WFE to the idle task only', () => {
+    const body = [0, 1, 2, 3, 4].map((m) => r(`(call $pm_manage (i32.const ${m}))`)).join(' ');
+    const run = runWat([{ name: 'a', label: 1, wat: taskWat({ imports: ['log', 'pm_manage'], body }) }]);
+    expect(run.lines).toEqual(['[a] s=02', '[a] s=02', '[a] s=00', '[a] s=00', '[a] s=01']);
+  });
+});
+
+describe('get_process_handle and start', () => {
+  it('resolves labels, the idle task included, and refuses unknown ones', () => {
+    const body = `${r('(call $get_process_handle (i32.const 0x99))')} ${r('(call $get_process_handle (i32.const 0xcafe))')} ${r('(call $get_process_handle (i32.const 2))')}`;
+    const run = runWat([
+      { name: 'a', label: 1, wat: taskWat({ imports: ['log', 'get_process_handle'], body }) },
+      { name: 'b', label: 2, autoStart: false, wat: taskWat({ imports: ['log'], body: 'nop' }) },
+    ]);
+    expect(run.lines).toEqual(['[a] s=01', '[a] s=00', '[a] s=00']);
+  });
+  it('starts a not-started task once; INVALID for running, unknown and ended tasks', () => {
+    const body = `${r('(call $start (i32.const 2))')} ${r('(call $start (i32.const 2))')} ${r('(call $start (i32.const 1))')} ${r('(call $start (i32.const 77))')}`;
+    const run = runWat([
+      { name: 'a', label: 1, capabilities: Cap.SysProcstart, wat: taskWat({ imports: ['log', 'start'], body }) },
+      { name: 'b', label: 2, autoStart: false, wat: taskWat({ imports: ['log'], extra: '(data (i32.const 4096) "b runs\\n")', body: '(call $say (i32.const 4096) (i32.const 7))' }) },
+    ]);
+    expect(run.lines).toEqual(['[a] s=00', '[a] s=01', '[a] s=01', '[a] s=01', '[b] b runs']);
+  });
+  it('leaves a never-started task not-started', () => {
+    const run = runWat([
+      { name: 'a', label: 1, wat: taskWat({ imports: ['log'], body: 'nop' }) },
+      { name: 'b', label: 2, autoStart: false, wat: taskWat({ imports: ['log'], body: 'nop' }) },
+    ]);
+    expect(run.result.tasks.map((t) => t.state)).toEqual(['finished', 'not-started']);
+  });
+});
+
+describe('wait_for_event, sleep and alarms', () => {
+  it('WAIT_NO answers AGAIN, other negatives INVALID, a timeout TIMEOUT', () => {
+    const body = `${r('(call $wait_for_event (i32.const 15) (i32.const -1))')} ${r('(call $wait_for_event (i32.const 15) (i32.const -2))')} ${r('(call $wait_for_event (i32.const 15) (i32.const 3))')}`;
+    const run = runWat([{ name: 'a', label: 1, wat: taskWat({ imports: ['log', 'wait_for_event'], body }) }]);
+    expect(run.lines).toEqual(['[a] s=08', '[a] s=01', '[a] s=07']);
+  });
+  it('refuses sleep modes above DEEP and times a sleep in virtual ticks', () => {
+    const body = `${r('(call $sleep (i32.const 1) (i32.const 2))')} ${r('(call $sleep (i32.const 25) (i32.const 0))')}
+      (drop (call $get_cycle (i32.const 3))) ${r('(i32.load (i32.const 1024))')}
+      ${r('(call $sleep (i32.const 0) (i32.const 1))')}
+      (drop (call $get_cycle (i32.const 3))) ${r('(i32.load (i32.const 1024))')}`;
+    const run = runWat([{ name: 'a', label: 1, wat: taskWat({ imports: ['log', 'sleep', 'get_cycle'], body }) }]);
+    expect(run.lines).toEqual(['[a] s=01', '[a] s=07', '[a] s=25', '[a] s=07', '[a] s=26']);
+  });
+  it('alarm: a waiter is woken with INTR, then reads SIGNAL_ALARM from its own handle', () => {
+    const body = `
+      (drop (call $get_process_handle (i32.const 1))) (local.set $h (i32.load (i32.const 1024)))
+      ${r('(call $alarm (i32.const 5) (i32.const 0))')}
+      ${r('(call $wait_for_event (i32.const 2) (i32.const 0))')}
+      ${r('(call $wait_for_event (i32.const 2) (i32.const -1))')}
+      ${r('(i32.load8_u (i32.const 1024))')} ${r('(i32.load8_u (i32.const 1025))')}
+      ${r('(i32.eq (i32.load16_u (i32.const 1026)) (i32.const 0x4242))')}
+      ${r('(i32.eq (i32.load (i32.const 1028)) (local.get $h))')}
+      ${r('(i32.load (i32.const 1032))')}
+      ${r('(call $alarm (i32.const 9) (i32.const 2))')}
+      ${r('(call $alarm (i32.const 9) (i32.const 7))')}`;
+    const run = runWat([{ name: 'a', label: 1, wat: taskWat({ imports: ['log', 'alarm', 'wait_for_event', 'get_process_handle'], body }) }]);
+    expect(run.lines).toEqual(['[a] s=00', '[a] s=09', '[a] s=00', '[a] s=02', '[a] s=04', '[a] s=01', '[a] s=01', '[a] s=02', '[a] s=03', '[a] s=01']);
+  });
+  it('periodic alarm fires every period until stopped', () => {
+    const body = `
+      (drop (call $alarm (i32.const 10) (i32.const 1)))
+      (loop $l
+        (drop (call $wait_for_event (i32.const 2) (i32.const 0)))
+        (if (i32.eqz (call $wait_for_event (i32.const 2) (i32.const -1)))
+          (then (local.set $i (i32.add (local.get $i) (i32.const 1)))))
+        (br_if $l (i32.lt_u (local.get $i) (i32.const 3))))
+      (drop (call $get_cycle (i32.const 3))) ${r('(i32.load (i32.const 1024))')}
+      ${r('(call $alarm (i32.const 10) (i32.const 2))')}`;
+    const run = runWat([{ name: 'a', label: 1, wat: taskWat({ imports: ['log', 'alarm', 'wait_for_event', 'get_cycle'], body }) }]);
+    expect(run.lines).toEqual(['[a] s=30', '[a] s=00']);
+  });
+});
+
+describe('IPC', () => {
+  const sender = (target: number, len: number, extra = '') => taskWat({
+    imports: ['log', 'send_ipc', 'get_process_handle', 'wait_for_event'],
+    extra: '(data (i32.const 4096) "hello")',
+    body: `(drop (call $get_process_handle (i32.const ${target}))) (local.set $h (i32.load (i32.const 1024)))
+      (memory.copy (i32.const 1024) (i32.const 4096) (i32.const 5))
+      ${r(`(call $send_ipc (local.get $h) (i32.const ${len}))`)} ${extra}`,
+  });
+  const receiver = taskWat({
+    imports: ['log', 'wait_for_event'],
+    body: `${r('(call $wait_for_event (i32.const 1) (i32.const 0))')}
+      ${r('(i32.load8_u (i32.const 1024))')} ${r('(i32.load8_u (i32.const 1025))')}
+      (memory.copy (i32.const 2000) (i32.const 1032) (i32.const 5))
+      (memory.copy (i32.const 1024) (i32.const 2000) (i32.const 5))
+      (drop (call $log (i32.const 5)))`,
+  });
+
+  it('copies the sender exchange into the receiver exchange once it is read; the sender then gets OK', () => {
+    const run = runWat([{ name: 'a', label: 1, wat: sender(2, 5) }, { name: 'b', label: 2, wat: receiver }]);
+    expect(run.lines).toEqual(['[b] s=00', '[b] s=01', '[b] s=05', '[b] hello', '[a] s=00']);
+  });
+  it('refuses a length above LEN - 8 and an invalid handle', () => {
+    const run = runWat([{ name: 'a', label: 1, wat: taskWat({
+      imports: ['log', 'send_ipc', 'get_process_handle'],
+      body: `(drop (call $get_process_handle (i32.const 2))) (local.set $h (i32.load (i32.const 1024)))
+        ${r('(call $send_ipc (local.get $h) (i32.const 121))')} ${r('(call $send_ipc (i32.xor (local.get $h) (i32.const 1)) (i32.const 4))')}
+        ${r('(call $send_ipc (i32.const 0x7fffffff) (i32.const 4))')}`,
+    }) }, { name: 'b', label: 2, wat: taskWat({ imports: ['log'], body: 'nop' }) }]);
+    expect(run.lines).toEqual(['[a] s=01', '[a] s=01', '[a] s=01']);
+  });
+  it('detects a direct deadlock: B sending back to a blocked A gets DEADLK', () => {
+    const b = taskWat({
+      imports: ['log', 'send_ipc', 'get_process_handle', 'wait_for_event'],
+      body: `(drop (call $get_process_handle (i32.const 1))) (local.set $h (i32.load (i32.const 1024)))
+        ${r('(call $send_ipc (local.get $h) (i32.const 4))')}
+        ${r('(call $wait_for_event (i32.const 1) (i32.const 0))')}`,
+    });
+    const run = runWat([{ name: 'a', label: 1, priority: 5, wat: sender(2, 5) }, { name: 'b', label: 2, wat: b }]);
+    expect(run.lines).toEqual(['[b] s=10', '[b] s=00', '[a] s=00']);
+  });
+  it('detects an indirect cycle A -> B -> C -> A', () => {
+    const mk = (target: number) => taskWat({
+      imports: ['log', 'send_ipc', 'get_process_handle'],
+      body: `(drop (call $get_process_handle (i32.const ${target}))) (local.set $h (i32.load (i32.const 1024)))
+        ${r('(call $send_ipc (local.get $h) (i32.const 4))')}`,
+    });
+    const run = runWat([
+      { name: 'a', label: 1, priority: 9, wat: mk(2) }, { name: 'b', label: 2, priority: 8, wat: mk(3) }, { name: 'c', label: 3, priority: 7, wat: mk(1) },
+    ]);
+    expect(run.lines).toEqual(['[c] s=10']);
+    expect(run.result.end.message).toMatch(/a \(ipc-send-blocked\), b \(ipc-send-blocked\)/);
+  });
+  it('a sender whose target dies resumes with INTR and receives SIGNAL_PIPE from it', () => {
+    const dies = taskWat({ imports: ['log', 'exit'], body: '(drop (call $exit (i32.const 0)))' });
+    const extra = `${r('(call $wait_for_event (i32.const 2) (i32.const -1))')} ${r('(i32.load (i32.const 1032))')}`;
+    const run = runWat([{ name: 'a', label: 1, priority: 5, wat: sender(2, 5, extra) }, { name: 'b', label: 2, wat: dies }]);
+    expect(run.lines).toEqual(['[a] s=09', '[a] s=00', '[a] s=07']);
+  });
+  it('self-IPC is INVALID outside autotest; in autotest it succeeds, a second one is DEADLK', () => {
+    const body = `(drop (call $get_process_handle (i32.const 1))) (local.set $h (i32.load (i32.const 1024)))
+      (i32.store (i32.const 1024) (i32.const 0x64636261))
+      ${r('(call $send_ipc (local.get $h) (i32.const 4))')} ${r('(call $send_ipc (local.get $h) (i32.const 4))')}
+      ${r('(call $wait_for_event (i32.const 1) (i32.const -1))')} ${r('(i32.load8_u (i32.const 1025))')}`;
+    const wat = taskWat({ imports: ['log', 'send_ipc', 'get_process_handle', 'wait_for_event'], body });
+    expect(runWat([{ name: 'a', label: 1, wat }], { buildTarget: 'autotest' }).lines).toEqual(['[a] s=00', '[a] s=10', '[a] s=00', '[a] s=04']);
+    expect(runWat([{ name: 'a', label: 1, wat }]).lines.slice(0, 2)).toEqual(['[a] s=01', '[a] s=10']);
+  });
+});
+
+describe('signals', () => {
+  it('stores one signal per sender; BUSY for the second, INVALID for self, 0 and 13', () => {
+    const a = taskWat({
+      imports: ['log', 'send_signal', 'get_process_handle'],
+      body: `(drop (call $get_process_handle (i32.const 2))) (local.set $h (i32.load (i32.const 1024)))
+        ${r('(call $send_signal (local.get $h) (i32.const 11))')} ${r('(call $send_signal (local.get $h) (i32.const 12))')}
+        ${r('(call $send_signal (local.get $h) (i32.const 0))')} ${r('(call $send_signal (local.get $h) (i32.const 13))')}
+        (drop (call $get_process_handle (i32.const 1)))
+        ${r('(call $send_signal (i32.load (i32.const 1024)) (i32.const 1))')}`,
+    });
+    const b = taskWat({
+      imports: ['log', 'wait_for_event'],
+      body: `${r('(call $wait_for_event (i32.const 2) (i32.const 0))')} ${r('(call $wait_for_event (i32.const 2) (i32.const 0))')}
+        ${r('(i32.load8_u (i32.const 1025))')} ${r('(i32.load (i32.const 1032))')}`,
+    });
+    const run = runWat([{ name: 'a', label: 1, priority: 5, wat: a }, { name: 'b', label: 2, wat: b }]);
+    expect(run.lines).toEqual(['[a] s=00', '[a] s=04', '[a] s=01', '[a] s=01', '[a] s=01', '[b] s=00', '[b] s=04', '[b] s=11']);
+  });
+  it('domains: handles, IPC and signals across domains are DENIED', () => {
+    const a = taskWat({ imports: ['log', 'get_process_handle'], body: `${r('(call $get_process_handle (i32.const 2))')} ${r('(call $get_process_handle (i32.const 0xcafe))')}` });
+    const run = runWat([{ name: 'a', label: 1, domain: 1, wat: a }, { name: 'b', label: 2, domain: 2, wat: taskWat({ imports: ['log'], body: 'nop' }) }]);
+    expect(run.lines).toEqual(['[a] s=02', '[a] s=00']);
+  });
+});
+
+describe('faults, exit policies and handles', () => {
+  const trapper = taskWat({ imports: ['log'], body: 'unreachable' });
+  const survivor = taskWat({ imports: ['log', 'sched_yield'], extra: '(data (i32.const 4096) "still here\\n")', body: '(drop (call $sched_yield)) (call $say (i32.const 4096) (i32.const 11))' });
+
+  it('a trapping task faults alone; the others run on', () => {
+    const run = runWat([{ name: 'bad', label: 1, priority: 9, wat: trapper }, { name: 'good', label: 2, wat: survivor }]);
+    expect(run.lines).toEqual(['[good] still here']);
+    expect(run.result.tasks[0]!.state).toBe('fault');
+    expect(run.result.tasks[0]!.fault!.message).toMatch(/unreachable/);
+  });
+  it('out-of-bounds access and division by zero are faults too', () => {
+    for (const body of ['(drop (i32.load (i32.const 0x7ffffff0)))', '(drop (i32.div_u (i32.const 1) (local.get $i)))']) {
+      const run = runWat([{ name: 'bad', label: 1, wat: taskWat({ imports: ['log'], body }) }, { name: 'good', label: 2, wat: survivor }]);
+      expect(run.result.tasks[0]!.state).toBe('fault');
+      expect(run.lines).toEqual(['[good] still here']);
+    }
+  });
+  it('unbounded recursion exhausts the stack as a fault', () => {
+    const wat = taskWat({ imports: ['log'], extra: '(func $f (param i32) (result i32) (i32.add (call $f (i32.add (local.get 0) (i32.const 1))) (i32.const 1)))', body: '(drop (call $f (i32.const 0)))' });
+    const run = runWat([{ name: 'bad', label: 1, wat }, { name: 'good', label: 2, wat: survivor }]);
+    expect(run.result.tasks[0]!.state).toBe('fault');
+    expect(run.lines).toEqual(['[good] still here']);
+  });
+  it('panic policy turns an abnormal end into a kernel panic', () => {
+    const run = runWat([{ name: 'bad', label: 1, exitPolicy: ExitPolicy.Panic, wat: trapper }]);
+    expect(run.result.end).toMatchObject({ kind: 'panic' });
+    expect(run.result.end.message).toMatch(/task 'bad' ended abnormally and its exit policy is panic/);
+  });
+  it('restart policy restarts with a fresh handle: the stale one is INVALID, the new one works', () => {
+    const crasher = taskWat({ imports: ['log', 'wait_for_event'], body: '(drop (call $wait_for_event (i32.const 2) (i32.const 0))) unreachable' });
+    const watcher = taskWat({
+      imports: ['log', 'get_process_handle', 'send_signal', 'sleep'],
+      body: `(drop (call $get_process_handle (i32.const 2))) (local.set $h (i32.load (i32.const 1024)))
+        ${r('(call $send_signal (local.get $h) (i32.const 11))')}
+        (drop (call $sleep (i32.const 5) (i32.const 0)))
+        ${r('(call $send_signal (local.get $h) (i32.const 11))')}
+        (drop (call $get_process_handle (i32.const 2)))
+        ${r('(i32.ne (i32.load (i32.const 1024)) (local.get $h))')}
+        ${r('(call $send_signal (i32.load (i32.const 1024)) (i32.const 11))')}`,
+    });
+    const run = runWat([{ name: 'watcher', label: 1, wat: watcher }, { name: 'crasher', label: 2, exitPolicy: ExitPolicy.Restart, wat: crasher }], {}, { maxCycles: 64_000 * 50 });
+    expect(run.lines).toEqual(['[watcher] s=00', '[watcher] s=01', '[watcher] s=01', '[watcher] s=00']);
+    expect(run.result.tasks[1]!.restarts).toBe(2);
+  });
+  it('a crash-looping task is restarted with a growing backoff', () => {
+    const run = runWat([{ name: 'loop', label: 1, exitPolicy: ExitPolicy.Restart, wat: trapper }], {}, { maxCycles: 64_000 * 100 });
+    expect(run.result.end.kind).toBe('max-cycles');
+    // 3 immediate restarts, then 2, 4, 8, 16, 32 ms apart: a handful in 100 ms, not thousands
+    expect(run.result.tasks[0]!.restarts).toBeGreaterThan(5);
+    expect(run.result.tasks[0]!.restarts).toBeLessThan(12);
+    expect(run.kernelLog.some((l) => /crash-looping/.test(l))).toBe(true);
+  });
+});

@@ -1,0 +1,166 @@
+/**
+ * `rampart build PROJECT`: a project folder in, one image file out.
+ *
+ * A project holds `prj.conf` (kernel Kconfig fragment), `board.dts` (devicetree) and
+ * `apps/<name>/` per task, each with `task.conf` and its sources. Each app is built on
+ * its own (no link step between apps), its imports are checked against the capabilities
+ * in its `task.conf`, it is instrumented (metering + Asyncify), and the image is written
+ * atomically: a failed build never leaves a half-written image where `run` would pick it up.
+ * Every problem of every app is reported, each naming the file to fix.
+ */
+
+import { existsSync, mkdirSync, readdirSync, readFileSync, renameSync, statSync, writeFileSync } from 'node:fs';
+import { join, relative, resolve } from 'node:path';
+import { SYSCALLS, PREEMPT_IMPORT } from '../abi/index.js';
+import type { KernelConfig } from '../../kernel/config.js';
+import { writeImage, type ImageTask } from '../../kernel/image/image.js';
+import { readWasmInterface, exportedGlobalConst } from '../../kernel/platform/wasm-sections.js';
+import { checkTaskImports } from '../../kernel/boot/import-policy.js';
+import { ConfigError, readKernelConfigFile, readTaskConfigFile, type TaskConfig } from '../config/kconfig.js';
+import { buildCApp, BuildError } from './c.js';
+import { instrument } from '../integrate/instrument.js';
+
+/** Blocking syscalls: Asyncify is restricted to these imports (plus preempt). */
+export const BLOCKING_IMPORTS: readonly string[] = SYSCALLS.filter((s) => s.blocking).map((s) => s.name);
+
+export class ProjectError extends Error {
+  override readonly name = 'ProjectError';
+  constructor(readonly problems: readonly string[]) {
+    super(problems.join('\n'));
+  }
+}
+
+export interface BuildProjectOptions {
+  readonly out?: string;
+  /** Progress lines (stderr in the CLI). */
+  readonly progress?: (line: string) => void;
+}
+
+export interface BuiltApp {
+  readonly name: string;
+  readonly config: TaskConfig;
+  readonly toolchain: string;
+  readonly cached: boolean;
+  readonly moduleBytes: number;
+}
+
+export interface BuildProjectResult {
+  readonly imagePath: string;
+  readonly kernel: KernelConfig;
+  readonly apps: readonly BuiltApp[];
+}
+
+/** Task names appear in console lines and file names: keep them plain. */
+const APP_NAME = /^[A-Za-z0-9_][A-Za-z0-9_.-]{0,63}$/;
+
+/** Turn one app module into an image task: check imports, instrument, locate its windows. */
+export function integrateModule(name: string, config: TaskConfig, wasm: Uint8Array, configFile: string, kernel: KernelConfig): Omit<ImageTask, 'moduleSha256'> {
+  const before = readWasmInterface(wasm);
+  const problems = checkTaskImports(name, before, config.capabilities, { configFile, allowPreempt: false });
+  if (before.imports.some((i) => i.name === PREEMPT_IMPORT)) problems.push(`task '${name}': already instrumented (imports rampart.preempt)`);
+  const exchange = exportedGlobalConst(before, '__svcexchange');
+  if (exchange === undefined) problems.push(`task '${name}': module does not export '__svcexchange' (the exchange area); build it with the Rampart SDK`);
+  if (!before.exports.some((e) => e.kind === 'function' && e.name === '_start')) problems.push(`task '${name}': module does not export '_start'`);
+  if (before.hasStart) problems.push(`task '${name}': module has a start function; tasks must begin in _start`);
+  if (problems.length > 0) throw new ProjectError(problems);
+  const result = instrument(wasm, { blockingImports: BLOCKING_IMPORTS });
+  return {
+    name,
+    label: config.label,
+    priority: config.priority,
+    quantum: config.quantum,
+    capabilities: config.capabilities,
+    autoStart: config.autoStart,
+    exitPolicy: config.exitPolicy,
+    domain: config.domain,
+    exchangeAddress: exchange! >>> 0,
+    asyncifyDataAddress: result.asyncifyDataAddress,
+    asyncifyDataSize: result.asyncifyDataSize,
+    module: result.wasm,
+  };
+}
+
+/** Build every app of a project and write the image. */
+export async function buildProject(projectDir: string, options: BuildProjectOptions = {}): Promise<BuildProjectResult> {
+  const dir = resolve(projectDir);
+  const rel = (p: string) => relative(process.cwd(), p) || '.';
+  const progress = options.progress ?? (() => undefined);
+  const problems: string[] = [];
+  const prj = join(dir, 'prj.conf');
+  const board = join(dir, 'board.dts');
+  const appsDir = join(dir, 'apps');
+  if (!existsSync(dir) || !statSync(dir).isDirectory()) throw new ProjectError([`${rel(dir)}: no such project folder`]);
+  if (!existsSync(prj)) problems.push(`${rel(prj)}: missing; a project needs a kernel Kconfig fragment (an empty file selects the defaults)`);
+  if (!existsSync(board)) problems.push(`${rel(board)}: missing; a project needs a board description (for now "/dts-v1/; / { };" is enough)`);
+  if (!existsSync(appsDir)) problems.push(`${rel(appsDir)}: missing; put one folder per task under apps/`);
+  if (problems.length > 0) throw new ProjectError(problems);
+
+  let kernel: KernelConfig;
+  try {
+    kernel = readKernelConfigFile(prj);
+  } catch (error) {
+    if (error instanceof ConfigError) throw new ProjectError(error.problems.map((p) => p.replace(prj, rel(prj))));
+    throw error;
+  }
+  const boardText = readFileSync(board, 'utf8');
+  if (!/\/\s*\{/.test(boardText)) problems.push(`${rel(board)}: no root node ("/ { ... };") found`);
+
+  const appNames = readdirSync(appsDir).filter((n) => statSync(join(appsDir, n)).isDirectory()).sort();
+  if (appNames.length === 0) problems.push(`${rel(appsDir)}: no apps; add apps/<name>/task.conf and apps/<name>/src/*.c`);
+  if (appNames.length > kernel.maxTasks) problems.push(`${rel(prj)}: ${appNames.length} apps but CONFIG_MAX_TASKS=${kernel.maxTasks}; raise CONFIG_MAX_TASKS`);
+  const configs = new Map<string, TaskConfig>();
+  const labels = new Map<number, string>();
+  for (const name of appNames) {
+    const appDir = join(appsDir, name);
+    const taskConf = join(appDir, 'task.conf');
+    if (!APP_NAME.test(name)) { problems.push(`${rel(appDir)}: app folder names must be letters, digits, '_', '-' or '.' (at most 64)`); continue; }
+    if (!existsSync(taskConf)) { problems.push(`${rel(taskConf)}: missing; every app needs a task.conf with at least CONFIG_TASK_LABEL`); continue; }
+    try {
+      const config = readTaskConfigFile(taskConf);
+      const other = labels.get(config.label);
+      if (other !== undefined) problems.push(`${rel(taskConf)}: CONFIG_TASK_LABEL=0x${config.label.toString(16)} is already the label of app '${other}'; labels must be unique`);
+      labels.set(config.label, name);
+      configs.set(name, config);
+    } catch (error) {
+      if (error instanceof ConfigError) problems.push(...error.problems.map((p) => p.replace(taskConf, rel(taskConf))));
+      else throw error;
+    }
+    if (!existsSync(join(appDir, 'src')) || !readdirSync(join(appDir, 'src')).some((f) => f.endsWith('.c'))) {
+      problems.push(`${rel(appDir)}: no sources found (expected src/*.c)`);
+    }
+  }
+  if (problems.length > 0) throw new ProjectError(problems);
+
+  const tasks: Omit<ImageTask, 'moduleSha256'>[] = [];
+  const built: BuiltApp[] = [];
+  // Tasks in label order: the task table order of the reference metadata table.
+  const ordered = [...configs.entries()].sort((a, b) => a[1].label - b[1].label);
+  for (const [name, config] of ordered) {
+    const appDir = join(appsDir, name);
+    const started = Date.now();
+    try {
+      const result = await buildCApp({
+        appDir, appName: name, exchangeAreaLen: kernel.exchangeAreaLen, stackSize: config.stackSize, heapSize: config.heapSize,
+        cacheDir: join(dir, 'build', '.cache'),
+      });
+      if (result.diagnostics.trim() !== '') progress(result.diagnostics.trimEnd());
+      tasks.push(integrateModule(name, config, result.wasm, rel(join(appDir, 'task.conf')), kernel));
+      built.push({ name, config, toolchain: result.toolchain, cached: result.cached, moduleBytes: result.wasm.length });
+      progress(`  ${result.cached ? 'CACHED ' : 'CC     '} ${name} (${Date.now() - started} ms)`);
+    } catch (error) {
+      if (error instanceof BuildError || error instanceof ProjectError) problems.push(error.message);
+      else throw error;
+    }
+  }
+  if (problems.length > 0) throw new ProjectError(problems);
+
+  const image = writeImage(kernel, tasks);
+  const out = resolve(options.out ?? join(dir, 'build', 'image.rimg'));
+  mkdirSync(resolve(out, '..'), { recursive: true });
+  const tmp = `${out}.tmp-${process.pid}`;
+  writeFileSync(tmp, image);
+  renameSync(tmp, out);
+  progress(`  IMAGE   ${rel(out)} (${image.length} bytes, ${tasks.length} tasks)`);
+  return { imagePath: out, kernel, apps: built };
+}
+

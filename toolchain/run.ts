@@ -1,0 +1,100 @@
+/**
+ * `rampart run IMAGE`: boot an image headless and report.
+ *
+ * stdout carries the console lines `[task] text` and nothing else, so two runs compare
+ * byte for byte; kernel messages and the summary go to stderr. Exit codes:
+ * 0 normal end (every task ended normally, or nothing left to do), 1 kernel panic
+ * (including a panic-policy task), 2 image refused, 3 stopped at --max-cycles,
+ * 4 a task faulted or exited with a non-zero status.
+ */
+
+import { readFileSync, writeFileSync } from 'node:fs';
+import { bootImage, ImageRefused } from '../kernel/boot/boot.js';
+import type { RunResult } from '../kernel/kernel.js';
+
+export interface RunOptions {
+  readonly seed: number;
+  readonly maxCycles?: number;
+  readonly traceOut?: string;
+  readonly stdout: (text: string) => void;
+  readonly stderr: (text: string) => void;
+}
+
+export const EXIT_OK = 0;
+export const EXIT_PANIC = 1;
+export const EXIT_REFUSED = 2;
+export const EXIT_MAX_CYCLES = 3;
+export const EXIT_TASK_FAILED = 4;
+
+/** Batch console output: one write per 64 KiB instead of one per line. */
+class LineWriter {
+  private chunks: string[] = [];
+  private size = 0;
+  constructor(private readonly out: (text: string) => void) {}
+  line(text: string): void {
+    this.chunks.push(text, '\n');
+    this.size += text.length + 1;
+    if (this.size > 65536) this.flush();
+  }
+  flush(): void {
+    if (this.chunks.length > 0) this.out(this.chunks.join(''));
+    this.chunks = [];
+    this.size = 0;
+  }
+}
+
+export function formatSummary(result: RunResult, frequencyHz: number): string {
+  const rows = [['task', 'label', 'state', 'exit', 'cycles', 'syscalls', 'switches', 'restarts']];
+  for (const t of result.tasks) {
+    rows.push([t.name, `0x${t.label.toString(16)}`, t.state, t.fault ? `fault: ${t.fault.message}` : t.exitStatus === null ? '-' : String(t.exitStatus),
+      String(t.cycles), String(t.syscalls), String(t.switches), String(t.restarts)]);
+  }
+  const widths = rows[0]!.map((_, i) => Math.max(...rows.map((r) => r[i]!.length)));
+  const lines = rows.map((r) => r.map((c, i) => c.padEnd(widths[i]!)).join('  ').trimEnd());
+  const ms = (result.cycles / frequencyHz) * 1000;
+  return [`rampart: ${result.end.kind === 'idle' ? 'run ended' : result.end.kind}: ${result.end.message}`,
+    `rampart: ${result.cycles} cycles (${ms.toFixed(3)} ms virtual)${result.droppedEvents ? `, ${result.droppedEvents} events dropped` : ''}`,
+    ...lines.map((l) => `  ${l}`)].join('\n');
+}
+
+/** Exit code for a finished run. */
+export function exitCodeOf(result: RunResult): number {
+  if (result.end.kind === 'panic') return EXIT_PANIC;
+  if (result.end.kind === 'max-cycles') return EXIT_MAX_CYCLES;
+  if (result.tasks.some((t) => t.fault !== null || (t.exitStatus !== null && t.exitStatus !== 0))) return EXIT_TASK_FAILED;
+  return EXIT_OK;
+}
+
+export function runImageFile(path: string, options: RunOptions): number {
+  let bytes: Uint8Array;
+  try {
+    bytes = readFileSync(path);
+  } catch (error) {
+    options.stderr(`rampart: cannot read image ${path}: ${(error as Error).message}\n`);
+    return EXIT_REFUSED;
+  }
+  const out = new LineWriter(options.stdout);
+  let kernel;
+  try {
+    kernel = bootImage(bytes, {
+      seed: options.seed,
+      console: out,
+      kernelLog: (line) => options.stderr(`${line}\n`),
+      trace: options.traceOut !== undefined,
+      ...(options.maxCycles !== undefined ? { maxCycles: options.maxCycles } : {}),
+    });
+  } catch (error) {
+    if (error instanceof ImageRefused) {
+      options.stderr(`rampart: ${path}: ${error.message}\n`);
+      return EXIT_REFUSED;
+    }
+    throw error;
+  }
+  const result = kernel.run();
+  out.flush();
+  if (options.traceOut !== undefined && kernel.trace !== undefined) {
+    writeFileSync(options.traceOut, JSON.stringify(kernel.trace.toJSON()));
+  }
+  options.stderr(`${formatSummary(result, kernel.config.nominalFrequencyHz)}\n`);
+  return exitCodeOf(result);
+}
