@@ -4,7 +4,8 @@
  * `taskWat` wraps a `_start` body into a module that follows the task contract
  * (docs/task-abi.md): memory, exchange area at 1024 exported as `__svcexchange`, syscall
  * imports declared with their ABI types. Two helpers are available to bodies:
- * `(call $report (i32))` logs "s=NN" (a status or small number, two digits), and
+ * `(call $report (i32))` logs "s=NN" (a status or small number, two digits) and leaves
+ * the exchange area as it found it, and
  * `(call $say (i32 offset) (i32 len))` logs bytes from a data segment. Images go through
  * the real integrator path (import check, instrumentation, image writer, boot checks).
  */
@@ -56,12 +57,15 @@ export function taskWat(o: WatTaskOptions): string {
   (global (export "__svcexchange") i32 (i32.const ${EXCH}))
   ${hasLog ? `
   (func $report (param $v i32)
+    ;; keep the exchange area as it was: tests read event data after reporting
+    (memory.copy (i32.const 3000) (i32.const ${EXCH}) (i32.const 8))
     (i32.store8 (i32.const ${EXCH}) (i32.const 115))
     (i32.store8 (i32.const ${EXCH + 1}) (i32.const 61))
     (i32.store8 (i32.const ${EXCH + 2}) (i32.add (i32.const 48) (i32.rem_u (i32.div_u (local.get $v) (i32.const 10)) (i32.const 10))))
     (i32.store8 (i32.const ${EXCH + 3}) (i32.add (i32.const 48) (i32.rem_u (local.get $v) (i32.const 10))))
     (i32.store8 (i32.const ${EXCH + 4}) (i32.const 10))
-    (drop (call $log (i32.const 5))))
+    (drop (call $log (i32.const 5)))
+    (memory.copy (i32.const ${EXCH}) (i32.const 3000) (i32.const 8)))
   (func $say (param $off i32) (param $len i32)
     (memory.copy (i32.const ${EXCH}) (local.get $off) (local.get $len))
     (drop (call $log (local.get $len))))` : ''}
