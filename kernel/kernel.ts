@@ -30,6 +30,11 @@ import { RrmqScheduler } from './sched/rrmq.js';
 import { FifoScheduler } from './sched/fifo.js';
 import { ConsoleBuffer, type ConsoleSink } from './managers/debug/console.js';
 import { Trace } from './managers/debug/trace.js';
+import type { Board } from './board.js';
+import type { BoardRuntime, GpioPortLike } from './board-runtime.js';
+import { DeviceManager } from './managers/device/device-manager.js';
+import { ShmManager, ShmRole } from './managers/memory/shm-manager.js';
+import { DmaManager, StreamState } from './managers/dma/dma-manager.js';
 
 /** Gates return this instead of a status when the caller was descheduled. */
 export const DESCHEDULED = -1;
@@ -174,8 +179,21 @@ export class Kernel {
   private deadlinesDirty = true;
   private readonly maxCycles: number;
 
+  // ---- resources ----
+  readonly board: Board;
+  readonly runtime: BoardRuntime;
+  readonly devices: DeviceManager;
+  readonly shm: ShmManager;
+  readonly dma: DmaManager;
+  /** Scratch for DMA event pops: [handle, state]. */
+  readonly dmaScratch = new Uint32Array(2);
+
   // ---- the running slice ----
   current = IDLE;
+  /** Task whose Wasm code is on the host stack right now, or IDLE. */
+  private executing = IDLE;
+  /** Restarts decided while the task's old instance was still executing. */
+  private readonly pendingRestart: Uint8Array;
   private sliceStart = 0;
   private sliceBudget = 0;
   private quantumExpired = false;
@@ -187,8 +205,10 @@ export class Kernel {
   readonly statSyscalls: Float64Array;
   readonly statSwitches: Float64Array;
 
-  constructor(config: KernelConfig, descriptors: readonly TaskDescriptor[], importFactory: ImportFactory, options: KernelOptions) {
+  constructor(config: KernelConfig, board: Board, runtime: BoardRuntime, descriptors: readonly TaskDescriptor[], importFactory: ImportFactory, options: KernelOptions) {
     this.config = config;
+    this.board = board;
+    this.runtime = runtime;
     this.descriptors = descriptors;
     this.userTasks = descriptors.length;
     this.idleIndex = descriptors.length;
@@ -231,6 +251,7 @@ export class Kernel {
     this.statCycles = new Float64Array(n);
     this.statSyscalls = new Float64Array(n);
     this.statSwitches = new Float64Array(n);
+    this.pendingRestart = new Uint8Array(n);
 
     const schedInfo = descriptors.map((d) => ({ priority: d.priority, quantum: Math.max(1, d.quantum) }));
     schedInfo.push({ priority: 0, quantum: 1 });
@@ -245,6 +266,16 @@ export class Kernel {
     this.label[this.idleIndex] = IDLE_TASK_LABEL;
     this.state[this.idleIndex] = JobState.Ready;
     this.handle[this.idleIndex] = makeTaskHandle(this.idleIndex, this.entropy.next32());
+
+    const byLabel = (label: number): number => {
+      for (let t = 0; t < this.userTasks; t++) if (this.label[t] === label) return t;
+      return -1;
+    };
+    const random = (): number => this.entropy.next32();
+    this.devices = new DeviceManager(board, byLabel, n);
+    this.shm = new ShmManager(board, byLabel, n, random);
+    this.dma = new DmaManager(board, byLabel, n, random);
+    runtime.connect({ irq: (line) => this.onIrq(line), uartOutput: (device, bytes) => this.onUartOutput(device, bytes) });
   }
 
   // ======================================================================
@@ -301,31 +332,39 @@ export class Kernel {
     this.statSwitches[t] = this.statSwitches[t]! + 1;
     this.beginSlice(t);
     this.trace?.switchIn(t, this.cycles);
+    if (this.shm.shms.length > 0) this.shm.syncIn(t, inst.memoryBytes());
     let returned = false;
+    let trap: unknown;
+    this.executing = t;
     try {
       inst.enter(this.label[t]!, this.startSeed[t]!);
       returned = !inst.completeReturn();
     } catch (error) {
-      if (this.panicMessage !== null) throw new KernelPanic(this.panicMessage);
-      if (error instanceof KernelPanic) { this.panicMessage = error.message; throw error; }
+      trap = error;
       inst.unwinding = false;
       inst.rewinding = false;
-      // A trap after the kernel already ended this job (e.g. the save area overflowed while
-      // unwinding an exit) changes nothing: the job is over.
-      if (this.current === t && !this.isTerminated(t)) {
-        this.account();
-        this.fault(t, describeTrap(error));
-        this.current = this.electNext(false);
-      }
-      return;
+    } finally {
+      this.executing = IDLE;
     }
     if (this.panicMessage !== null) throw new KernelPanic(this.panicMessage);
-    if (returned) {
-      // `_start` returned: the same as exit(0) (the C runtime calls exit itself).
-      this.account();
-      this.terminate(t, 0);
-      this.current = this.electNext(false);
+    if (trap instanceof KernelPanic) { this.panicMessage = trap.message; throw trap; }
+    if (trap !== undefined || returned || inst.killed) {
+      // A trap after the kernel already ended this job (say the save area overflowed while
+      // unwinding an exit) changes nothing: the job is over.
+      if (!inst.killed && !this.isTerminated(t)) {
+        if (this.current === t) this.account();
+        if (trap !== undefined) this.fault(t, describeTrap(trap));
+        else this.terminate(t, 0); // `_start` returned: exit(0) (the C runtime calls exit itself)
+      }
+      if (this.current === t) this.current = IDLE;
+    } else if (this.shm.shms.length > 0 && !this.isTerminated(t)) {
+      this.syncShmOut(t);
     }
+    if (this.pendingRestart[t] === 1) {
+      this.pendingRestart[t] = 0;
+      this.restart(t);
+    }
+    if (this.current === IDLE && this.stopRequested === null) this.current = this.electNext(false);
   }
 
   private idleEnd(): RunEnd {
@@ -365,13 +404,14 @@ export class Kernel {
       this.sliceStart = this.cycles;
       this.sliceBudget = left;
     }
+    this.runtime.advanceTo(this.cycles);
     this.processTicks();
   }
 
   /** Give task t a budget that ends at its quantum expiry (or the cycle limit). */
   private beginSlice(t: number): void {
     const quantumEnd = (this.tick + this.sched.quantumLeft()) * this.cyclesPerTick;
-    const stop = Math.min(quantumEnd, this.maxCycles);
+    const stop = Math.min(quantumEnd, this.maxCycles, this.runtime.nextEventCycle());
     const budget = Math.max(1, Math.min(MAX_SLICE_CYCLES, stop - this.cycles));
     this.sliceStart = this.cycles;
     this.sliceBudget = budget;
@@ -539,11 +579,16 @@ export class Kernel {
    * is t again, return t's syscall result at once, otherwise unwind t back to `run()`.
    */
   switchFrom(t: number, stillReady: boolean): number {
+    const inst = this.instances[t]!;
+    if (this.shm.shms.length > 0 && !this.isTerminated(t) && !this.syncShmOut(t)) {
+      inst.startUnwind();
+      return 0;
+    }
     this.account();
     this.quantumExpired = false;
     const next = this.electNext(stillReady);
-    const inst = this.instances[t]!;
-    if (next === t && this.stopRequested === null) {
+    if (next === t && this.stopRequested === null && !inst.killed) {
+      if (this.shm.shms.length > 0) this.shm.syncIn(t, inst.memoryBytes());
       this.beginSlice(t);
       this.trace?.switchIn(t, this.cycles);
       const status = this.returnSlot[t]!;
@@ -558,7 +603,7 @@ export class Kernel {
   /** `preempt` import: the running task's budget went negative. */
   preempt(t: number): void {
     const inst = this.instances[t]!;
-    if (this.panicMessage !== null) { inst.startUnwind(); return; }
+    if (this.panicMessage !== null || inst.killed) { inst.startUnwind(); return; }
     this.account();
     if (this.cycles >= this.maxCycles) {
       this.stopRequested = { kind: 'max-cycles', message: `stopped at --max-cycles ${this.maxCycles}` };
@@ -598,14 +643,15 @@ export class Kernel {
     while (next === IDLE) {
       if (this.deadlinesDirty) this.recomputeDeadline();
       this.current = IDLE;
-      if (this.nextDeadline === Infinity) return IDLE;
-      const target = this.nextDeadline * this.cyclesPerTick;
+      const target = Math.min(this.nextDeadline * this.cyclesPerTick, this.runtime.nextEventCycle());
+      if (target === Infinity) return IDLE;
       if (target > this.maxCycles) {
         this.cycles = Math.max(this.cycles, this.maxCycles);
         this.stopRequested = { kind: 'max-cycles', message: `stopped at --max-cycles ${this.maxCycles}` };
         return IDLE;
       }
       this.cycles = Math.max(this.cycles, target);
+      this.runtime.advanceTo(this.cycles);
       this.processTicks();
       next = this.sched.elect(false);
     }
@@ -664,6 +710,7 @@ export class Kernel {
       if (this.ipcLen[r * n + t] !== 0) { this.ipcLen[r * n + t] = 0; this.ipcPending[r] = this.ipcPending[r]! - 1; }
       this.ipcTarget[t] = -1;
     }
+    this.releaseResources(t, deadHandle);
     const policy = this.descriptors[t]!.exitPolicy;
     const name = this.descriptors[t]!.name;
     if (!abnormal) { this.crashStreak[t] = 0; return; }
@@ -686,12 +733,18 @@ export class Kernel {
 
   /** Start a new job of task t: fresh handle (stale ones become INVALID), fresh memory. */
   private restart(t: number): void {
+    if (this.executing === t) {
+      // Its old instance is still on the host stack: restart once it has unwound.
+      this.pendingRestart[t] = 1;
+      return;
+    }
     const n = this.taskCount;
     for (let s = 0; s < n; s++) {
       const slot = t * n + s;
       if (this.signalSlot[slot] !== 0) { this.signalSlot[slot] = 0; this.signalPending[t] = this.signalPending[t]! - 1; }
     }
     this.restarts[t] = this.restarts[t]! + 1;
+    this.shm.forgetTask(t);
     this.newJob(t);
     this.kernelLog(`rampart: task '${this.descriptors[t]!.name}' restarted (job ${this.restarts[t]! + 1})`);
     this.faults[t] = null;
@@ -712,6 +765,166 @@ export class Kernel {
   /** Kernel-side diagnostics (stderr in the CLI). */
   log(line: string): void {
     this.kernelLog(line);
+  }
+
+  // ======================================================================
+  // resources: devices, IRQs, shared memories, DMA
+  // ======================================================================
+
+  /** Dynamic mappings (devices + SHMs) task t holds: at most MAPPING_SLOTS. */
+  mappingCount(t: number): number {
+    let n = 0;
+    for (let d = 0; d < this.devices.devices.length; d++) if (this.devices.mappedBy[d] === t) n++;
+    return n + this.shm.mappingCount(t);
+  }
+
+  private readonly firstMapped = new Set<number>();
+
+  onDeviceFirstMap(d: number): void {
+    if (this.firstMapped.has(d)) return;
+    this.firstMapped.add(d);
+    this.runtime.firstMap(d);
+  }
+
+  deviceRead(d: number, offset: number, width: 1 | 2 | 4): number {
+    this.account();
+    return this.runtime.deviceRead(d, offset, width);
+  }
+
+  deviceWrite(d: number, offset: number, width: 1 | 2 | 4, value: number): void {
+    this.account();
+    this.runtime.deviceWrite(d, offset, width, value);
+  }
+
+  gpioPort(port: number): GpioPortLike | undefined {
+    return this.runtime.gpioPort(port);
+  }
+
+  irqAcknowledge(line: number): void {
+    this.runtime.acknowledge(line);
+    this.runtime.unmask(line);
+  }
+
+  irqSetMasked(line: number, masked: boolean): void {
+    if (masked) this.runtime.mask(line);
+    else this.runtime.unmask(line);
+  }
+
+  /** An interrupt line fired: route it to its owner (masked until re-enabled), or to DMA handling. */
+  private onIrq(line: number): void {
+    this.runtime.mask(line);
+    const channel = this.runtime.dmaChannelOfIrq(line);
+    if (channel >= 0) { this.onDmaIrq(channel, line); return; }
+    const d = line < 256 ? this.devices.irqDevice[line]! : -1;
+    const owner = d >= 0 ? this.devices.ownerTask[d]! : -1;
+    if (owner < 0 || this.isTerminated(owner) || this.state[owner] === JobState.NotStarted) {
+      this.droppedEvents++;
+      return;
+    }
+    if (!this.devices.pushIrq(owner, line)) { this.droppedEvents++; this.log(`rampart: IRQ ${line} dropped: task '${this.descriptors[owner]!.name}' has 15 pending IRQs`); return; }
+    this.trace?.instant(owner, this.cycles, `irq ${line}`);
+    this.wakeForEvent(owner);
+  }
+
+  private onDmaIrq(channel: number, line: number): void {
+    const s = this.dma.activeOnChannel(channel);
+    this.runtime.acknowledge(line);
+    this.runtime.unmask(line);
+    if (s < 0) return;
+    const t = this.dma.ownerTask[s]!;
+    // The designed completion table (spec §4.10): a finished transfer returns to ASSIGNED.
+    if (this.dma.state[s] === StreamState.Started) this.dma.state[s] = StreamState.Assigned;
+    if (t < 0 || this.isTerminated(t)) return;
+    if (!this.dma.push(t, this.dma.handles[s]!, this.dma.state[s]!)) { this.droppedEvents++; return; }
+    this.wakeForEvent(t);
+  }
+
+  private onUartOutput(device: number, bytes: Uint8Array): void {
+    this.console.device(this.devices.devices[device]?.name ?? `device${device}`, bytes);
+  }
+
+  dmaAssign(s: number): boolean {
+    const c = this.runtime.dma;
+    if (c === undefined) return false;
+    c.program(this.dma.streams[s]!.channel, this.dma.streams[s]!);
+    return true;
+  }
+
+  dmaStart(s: number): boolean {
+    this.account();
+    return this.runtime.dma?.start(this.dma.streams[s]!.channel) ?? false;
+  }
+
+  dmaSuspend(s: number): boolean {
+    this.account();
+    return this.runtime.dma?.suspend(this.dma.streams[s]!.channel) ?? false;
+  }
+
+  dmaResume(s: number): boolean {
+    this.account();
+    return this.runtime.dma?.resume(this.dma.streams[s]!.channel) ?? false;
+  }
+
+  dmaReset(s: number): boolean {
+    return this.runtime.dma?.reset(this.dma.streams[s]!.channel) ?? false;
+  }
+
+  /** Switch-in of SHM windows for task t (after a map, or a resume). */
+  syncShmIn(t: number): void {
+    this.shm.syncIn(t, this.instances[t]!.memoryBytes());
+  }
+
+  /**
+   * Switch-out of SHM windows: take back what t may write, check what it may not.
+   * Returns false when t wrote without permission (it is then killed).
+   */
+  syncShmOut(t: number): boolean {
+    const violation = this.shm.syncOut(t, this.instances[t]!.memoryBytes());
+    if (violation < 0) return true;
+    this.killTask(t, `wrote to shared memory 0x${this.shm.shms[violation]!.label.toString(16)} without WRITE permission`);
+    return false;
+  }
+
+  /**
+   * Fault the running task t from inside one of its imports. Its job ends now; its code
+   * is stopped at the next metering point (its budget is forced negative) and every import
+   * it calls meanwhile is refused.
+   */
+  killTask(t: number, message: string): void {
+    const inst = this.instances[t]!;
+    if (inst.killed || this.isTerminated(t)) return;
+    inst.killed = true;
+    this.account();
+    this.fault(t, { kind: 'kernel-refused', message });
+    inst.budget.value = -0x40000000;
+  }
+
+  /** Everything a job held goes back; peers sharing memory with it get SIGNAL_PIPE. */
+  private releaseResources(t: number, deadHandle: number): void {
+    this.devices.unmapAll(t);
+    this.devices.clearIrqs(t);
+    this.dma.clearEvents(t);
+    for (let s = 0; s < this.dma.streams.length; s++) {
+      if (this.dma.ownerTask[s] === t && this.dma.state[s] !== StreamState.Unset) {
+        this.runtime.dma?.reset(this.dma.streams[s]!.channel);
+        this.dma.state[s] = StreamState.Unset;
+      }
+    }
+    const sm = this.shm;
+    for (let s = 0; s < sm.shms.length; s++) {
+      const owner = sm.owner[s]!;
+      const user = sm.user[s]!;
+      if (owner === t) {
+        sm.setMapped(s, ShmRole.Owner, false);
+        sm.setCreds(s, ShmRole.Owner, 0);
+        if (user !== t && user >= 0) this.postSignal(user, t, Signal.Pipe, deadHandle, false);
+      } else if (user === t) {
+        sm.setMapped(s, ShmRole.User, false);
+        sm.setCreds(s, ShmRole.User, 0);
+        sm.user[s] = owner;
+        if (owner >= 0) this.postSignal(owner, t, Signal.Pipe, deadHandle, false);
+      }
+    }
   }
 
   private summaries(): TaskSummary[] {

@@ -15,6 +15,9 @@ import { Kernel, type KernelOptions, type TaskDescriptor } from '../kernel.js';
 import { readWasmInterface, exportedGlobalConst, WasmFormatError, type WasmInterface } from '../platform/wasm-sections.js';
 import { buildImports } from '../syscalls/table.js';
 import { checkTaskImports } from './import-policy.js';
+import { checkBoardAtBoot } from './board-check.js';
+import { NO_DEVICES } from '../board-runtime.js';
+import { createBoardRuntime } from './board-runtime-factory.js';
 
 /** The image was refused; `problems` lists every reason. */
 export class ImageRefused extends Error {
@@ -111,7 +114,10 @@ export function bootImage(bytes: Uint8Array, options: KernelOptions): Kernel {
     }));
   }
   if (problems.length > 0) throw new ImageRefused(problems);
-  const kernel = new Kernel(image.kernel, descriptors, buildImports, options);
+  problems.push(...checkBoardAtBoot(image.board, image.tasks));
+  if (problems.length > 0) throw new ImageRefused(problems);
+  const runtime = image.board.devices.length === 0 && image.board.dmaStreams.length === 0 ? NO_DEVICES : createBoardRuntime(image.board, options.seed);
+  const kernel = new Kernel(image.kernel, image.board, runtime, descriptors, buildImports, options);
   kernel.boot();
   return kernel;
 }

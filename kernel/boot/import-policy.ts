@@ -9,11 +9,13 @@
  * not just the first, each naming the task, the import and the fix.
  */
 
-import { CAPABILITIES, PREEMPT_IMPORT, SYSCALL_IMPORT_MODULE, SYSCALLS, type SyscallFamily, type SyscallInfo } from '../../toolchain/abi/index.js';
+import { BUS_IMPORTS, CAPABILITIES, PREEMPT_IMPORT, SYSCALL_IMPORT_MODULE, SYSCALLS, type SyscallFamily, type SyscallInfo } from '../../toolchain/abi/index.js';
 import type { WasmImport, WasmInterface } from '../platform/wasm-sections.js';
 
 /** Syscall families whose gates this kernel has. Others are absent: importing them is refused. */
-export const IMPLEMENTED_FAMILIES: ReadonlySet<SyscallFamily> = new Set<SyscallFamily>(['core']);
+export const IMPLEMENTED_FAMILIES: ReadonlySet<SyscallFamily> = new Set<SyscallFamily>(['core', 'device', 'shm', 'dma']);
+
+const BUS_BY_NAME = new Map(BUS_IMPORTS.map((b) => [b.name, b]));
 
 const BY_NAME = new Map<string, SyscallInfo>(SYSCALLS.map((s) => [s.name, s]));
 
@@ -55,6 +57,17 @@ export function checkTaskImports(taskName: string, info: WasmInterface, capabili
       const ok = imp.type !== undefined && imp.type.params.length === 0 && imp.type.results.length === 0;
       if (!options.allowPreempt) errors.push(`task '${taskName}': imports '${full}', which only the integrator's instrumentation may add`);
       else if (!ok) errors.push(`task '${taskName}': '${full}' has signature ${signatureOf(imp)}, expected () -> ()`);
+      continue;
+    }
+    const bus = BUS_BY_NAME.get(imp.name);
+    if (bus !== undefined) {
+      const t = imp.type;
+      const arity = bus.write ? 2 : 1;
+      if (t === undefined || t.params.length !== arity || !t.params.every((p) => p === 'i32') || t.results.length !== 1 || t.results[0] !== 'i32') {
+        errors.push(`task '${taskName}': '${full}' has signature ${signatureOf(imp)}, expected (${new Array(arity).fill('i32').join(', ')}) -> (i32)`);
+      } else if ((capabilities & bus.importGate) === 0) {
+        errors.push(`task '${taskName}': imports bus access '${imp.name}' without any device capability; add the CONFIG_CAP_DEV_* of its device to ${where}`);
+      }
       continue;
     }
     const sys = BY_NAME.get(imp.name);

@@ -14,15 +14,16 @@
 import { createHash } from 'node:crypto';
 import type { KernelConfig } from '../config.js';
 import { CAP_ALL_DEFINED, ExitPolicy } from '../../toolchain/abi/index.js';
+import { EMPTY_BOARD, type Board } from '../board.js';
+import { readBoardJson } from './board-json.js';
+import { ImageError } from './image-error.js';
 
 export const IMAGE_MAGIC = 'RIMG';
 export const IMAGE_VERSION = 1;
 /** Refuse headers larger than this: no real image comes near it, a hostile one could. */
 const MAX_HEADER_BYTES = 4 * 1024 * 1024;
 
-export class ImageError extends Error {
-  override readonly name = 'ImageError';
-}
+export { ImageError };
 
 export interface ImageTask {
   readonly name: string;
@@ -43,6 +44,7 @@ export interface ImageTask {
 export interface Image {
   readonly version: number;
   readonly kernel: KernelConfig;
+  readonly board: Board;
   readonly configHash: string;
   readonly tasks: readonly ImageTask[];
 }
@@ -50,6 +52,7 @@ export interface Image {
 /** The header as written by the packer. */
 export interface ImageHeader {
   readonly kernel: KernelConfig;
+  readonly board: Board;
   readonly configHash: string;
   readonly tasks: readonly (Omit<ImageTask, 'module' | 'moduleSha256'> & { readonly module: { readonly offset: number; readonly length: number; readonly sha256: string } })[];
 }
@@ -121,8 +124,9 @@ export function readImage(bytes: Uint8Array): Image {
   } catch (error) {
     throw new ImageError(`corrupt header section: ${(error as Error).message}`);
   }
-  const h = obj(header, 'header', ['kernel', 'configHash', 'tasks']);
+  const h = obj(header, 'header', ['kernel', 'board', 'configHash', 'tasks']);
   const kernel = readKernelConfig(h.kernel);
+  const board = readBoardJson(h.board);
   const configHash = str(h.configHash, 'header.configHash', /^[0-9a-f]{64}$/);
   if (configHash !== kernelConfigHash(kernel)) throw new ImageError('header.configHash does not match the kernel configuration it carries');
   if (!Array.isArray(h.tasks)) throw new ImageError('header.tasks: expected an array');
@@ -162,11 +166,11 @@ export function readImage(bytes: Uint8Array): Image {
   });
   const end = claimed.reduce((max, [, b]) => Math.max(max, b), 0);
   if (end !== payloadLength) throw new ImageError(`image has ${payloadLength - end} trailing bytes after its last section`);
-  return { version, kernel, configHash, tasks };
+  return { version, kernel, board, configHash, tasks };
 }
 
 /** Serialise an image (used by the integrator; kept beside the reader so both agree). */
-export function writeImage(kernel: KernelConfig, tasks: readonly Omit<ImageTask, 'moduleSha256'>[]): Uint8Array {
+export function writeImage(kernel: KernelConfig, tasks: readonly Omit<ImageTask, 'moduleSha256'>[], board: Board = EMPTY_BOARD): Uint8Array {
   let offset = 0;
   const headerTasks = tasks.map((t) => {
     const entry = {
@@ -178,7 +182,7 @@ export function writeImage(kernel: KernelConfig, tasks: readonly Omit<ImageTask,
     offset += t.module.length;
     return entry;
   });
-  const header: ImageHeader = { kernel, configHash: kernelConfigHash(kernel), tasks: headerTasks };
+  const header: ImageHeader = { kernel, board, configHash: kernelConfigHash(kernel), tasks: headerTasks };
   const headerBytes = new TextEncoder().encode(JSON.stringify(header));
   const out = new Uint8Array(12 + headerBytes.length + offset);
   out.set([0x52, 0x49, 0x4d, 0x47], 0);

@@ -41,8 +41,12 @@ export class TaskInstance {
   exchangeView: DataView;
   /** Whole-memory word view, for the save-area header; refreshed with the others. */
   private mem32: Int32Array;
+  /** Whole-memory byte view, for shared-memory windows; refreshed with the others. */
+  private mem8: Uint8Array;
   /** Never entered yet: the next switch-in calls `_start(label, seed)`. */
   fresh = true;
+  /** The job was ended by the kernel while this instance executed: never resume it. */
+  killed = false;
   unwinding = false;
   rewinding = false;
 
@@ -54,6 +58,7 @@ export class TaskInstance {
     this.exchange = new Uint8Array(this.memory.buffer, layout.exchangeAddress, layout.exchangeLength);
     this.exchangeView = new DataView(this.memory.buffer, layout.exchangeAddress, layout.exchangeLength);
     this.mem32 = new Int32Array(this.memory.buffer);
+    this.mem8 = new Uint8Array(this.memory.buffer);
     this.exchange.fill(0);
   }
 
@@ -63,6 +68,13 @@ export class TaskInstance {
     this.exchange = new Uint8Array(this.memory.buffer, exchangeAddress, exchangeLength);
     this.exchangeView = new DataView(this.memory.buffer, exchangeAddress, exchangeLength);
     this.mem32 = new Int32Array(this.memory.buffer);
+    this.mem8 = new Uint8Array(this.memory.buffer);
+  }
+
+  /** The whole linear memory (for SHM windows, which the integrator placed inside it). */
+  memoryBytes(): Uint8Array {
+    if (this.mem8.byteLength === 0) this.refreshViews();
+    return this.mem8;
   }
 
   /** Views valid for the current buffer; cheap when nothing changed. */

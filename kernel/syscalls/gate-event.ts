@@ -1,7 +1,7 @@
 /**
  * wait_for_event (spec §1.2.13, §4.1): fetch one pending event, or wait for one.
  *
- * Order is fixed: signals (lowest sender index first), IRQs, DMA events, IPCs (lowest
+ * Order is fixed: signals (lowest sender index first), IRQs (FIFO), DMA events (FIFO), IPCs (lowest
  * sender first); only types in `mask` are considered. The event is written at offset 0 of
  * the exchange area: an 8-byte header (type, length, magic 0x4242, source) then its data.
  * Nothing is written when no event is taken. Timeouts: -1 = do not wait (AGAIN), 0 = wait
@@ -34,6 +34,22 @@ function takeEvent(k: Kernel, t: number, mask: number): boolean {
       view.setUint32(EVENT_HEADER_SIZE, sig, true);
       return true;
     }
+  }
+  if ((mask & EventType.Irq) !== 0 && k.devices.irqCount[t]! > 0) {
+    const irq = k.devices.popIrq(t);
+    const d = k.devices.irqDevice[irq]!;
+    const view = k.instances[t]!.views();
+    writeHeader(view, EventType.Irq, 4, d >= 0 ? k.devices.handles[d]! : 0);
+    view.setUint32(EVENT_HEADER_SIZE, irq, true);
+    return true;
+  }
+  if ((mask & EventType.Dma) !== 0 && k.dma.count[t]! > 0) {
+    const out = k.dmaScratch;
+    k.dma.pop(t, out);
+    const view = k.instances[t]!.views();
+    writeHeader(view, EventType.Dma, 1, out[0]!);
+    view.setUint8(EVENT_HEADER_SIZE, out[1]!);
+    return true;
   }
   if ((mask & EventType.Ipc) !== 0 && k.ipcPending[t]! > 0) {
     for (let s = 0; s < n; s++) {

@@ -10,7 +10,7 @@
  * case they return the status that the waking agent stored.
  */
 
-import { PREEMPT_IMPORT, SYSCALL_IMPORT_MODULE, SYSCALLS, type SyscallInfo } from '../../toolchain/abi/index.js';
+import { BUS_IMPORTS, PREEMPT_IMPORT, Status, SYSCALL_IMPORT_MODULE, SYSCALLS, type SyscallInfo } from '../../toolchain/abi/index.js';
 import { IMPLEMENTED_FAMILIES } from '../boot/import-policy.js';
 import type { Kernel } from '../kernel.js';
 import type { Gate } from './gate.js';
@@ -20,22 +20,56 @@ import { gateSendIpc } from './gate-ipc.js';
 import { gateSendSignal } from './gate-signal.js';
 import { gateWaitForEvent } from './gate-event.js';
 import { gateGetRandom, gateLog, gatePmManage } from './gate-misc.js';
+import { busRead, busWrite, gateGetDeviceHandle, gateMapDev, gateUnmapDev } from './gate-device.js';
+import { gateGpioConfigure, gateGpioGet, gateGpioReset, gateGpioSet, gateGpioToggle } from './gate-gpio.js';
+import { gateIrqAcknowledge, gateIrqDisable, gateIrqEnable } from './gate-irq.js';
+import { gateGetShmHandle, gateMapShm, gateShmGetInfos, gateShmSetCredential, gateUnmapShm } from './gate-shm.js';
+import {
+  gateDmaAssignStream, gateDmaGetStreamInfo, gateDmaGetStreamStatus, gateDmaResumeStream, gateDmaStartStream,
+  gateDmaSuspendStream, gateDmaUnassignStream, gateGetDmaStreamHandle,
+} from './gate-dma.js';
 
 export const GATES: Readonly<Record<string, Gate>> = {
-  exit: (k, t, a) => gateExit(k, t, a),
-  get_process_handle: (k, t, a) => gateGetProcessHandle(k, t, a),
-  sched_yield: (k, t) => gateYield(k, t),
-  sleep: (k, t, a, b) => gateSleep(k, t, a, b),
-  start: (k, t, a) => gateStart(k, t, a),
-  send_ipc: (k, t, a, b) => gateSendIpc(k, t, a, b),
-  send_signal: (k, t, a, b) => gateSendSignal(k, t, a, b),
-  wait_for_event: (k, t, a, b) => gateWaitForEvent(k, t, a, b),
-  pm_manage: (k, t, a) => gatePmManage(k, t, a),
-  log: (k, t, a) => gateLog(k, t, a),
-  alarm: (k, t, a, b) => gateAlarm(k, t, a, b),
-  get_random: (k, t) => gateGetRandom(k, t),
-  get_cycle: (k, t, a) => gateGetCycle(k, t, a),
+  exit: gateExit,
+  get_process_handle: gateGetProcessHandle,
+  sched_yield: gateYield,
+  sleep: gateSleep,
+  start: gateStart,
+  send_ipc: gateSendIpc,
+  send_signal: gateSendSignal,
+  wait_for_event: gateWaitForEvent,
+  pm_manage: gatePmManage,
+  log: gateLog,
+  alarm: gateAlarm,
+  get_random: gateGetRandom,
+  get_cycle: gateGetCycle,
+  get_device_handle: gateGetDeviceHandle,
+  map_dev: gateMapDev,
+  unmap_dev: gateUnmapDev,
+  gpio_get: gateGpioGet,
+  gpio_set: gateGpioSet,
+  gpio_reset: gateGpioReset,
+  gpio_toggle: gateGpioToggle,
+  gpio_configure: gateGpioConfigure,
+  irq_acknowledge: gateIrqAcknowledge,
+  irq_enable: gateIrqEnable,
+  irq_disable: gateIrqDisable,
+  get_shm_handle: gateGetShmHandle,
+  map_shm: gateMapShm,
+  unmap_shm: gateUnmapShm,
+  shm_set_credential: gateShmSetCredential,
+  shm_get_infos: gateShmGetInfos,
+  get_dma_stream_handle: gateGetDmaStreamHandle,
+  dma_assign_stream: gateDmaAssignStream,
+  dma_start_stream: gateDmaStartStream,
+  dma_suspend_stream: gateDmaSuspendStream,
+  dma_resume_stream: gateDmaResumeStream,
+  dma_unassign_stream: gateDmaUnassignStream,
+  dma_get_stream_status: gateDmaGetStreamStatus,
+  dma_get_stream_info: gateDmaGetStreamInfo,
 };
+
+const BUS_BY_NAME = new Map(BUS_IMPORTS.map((b) => [b.name, b]));
 
 const SYSCALL_BY_NAME = new Map<string, SyscallInfo>(SYSCALLS.map((s) => [s.name, s]));
 
@@ -66,6 +100,14 @@ export function buildImports(k: Kernel, t: number): WebAssembly.Imports {
       };
       continue;
     }
+    const bus = BUS_BY_NAME.get(name);
+    if (bus !== undefined) {
+      const width = bus.width;
+      table[name] = bus.write
+        ? (a: number, b: number) => (k.instances[t]!.killed ? Status.Denied : busWrite(k, t, a, b, width))
+        : (a: number) => (k.instances[t]!.killed ? 0 : busRead(k, t, a, width));
+      continue;
+    }
     const info = SYSCALL_BY_NAME.get(name);
     const gate = GATES[name];
     if (info === undefined || gate === undefined) {
@@ -74,7 +116,7 @@ export function buildImports(k: Kernel, t: number): WebAssembly.Imports {
     }
     const stats = k.statSyscalls;
     if (info.blocking) {
-      table[name] = (a = 0, b = 0, c = 0) => {
+      table[name] = (a: number, b: number, c: number) => {
         const inst = k.instances[t]!;
         if (inst.rewinding) { inst.finishRewind(); return k.takeReturn(t); }
         stats[t] = stats[t]! + 1;
@@ -85,7 +127,8 @@ export function buildImports(k: Kernel, t: number): WebAssembly.Imports {
         return gate(k, t, a, b, c);
       };
     } else if (trace !== undefined) {
-      table[name] = (a = 0, b = 0, c = 0) => {
+      table[name] = (a: number, b: number, c: number) => {
+        if (k.instances[t]!.killed) return Status.Invalid;
         stats[t] = stats[t]! + 1;
         const start = k.now();
         const status = gate(k, t, a, b, c);
@@ -93,7 +136,8 @@ export function buildImports(k: Kernel, t: number): WebAssembly.Imports {
         return status;
       };
     } else {
-      table[name] = (a = 0, b = 0, c = 0) => {
+      table[name] = (a: number, b: number, c: number) => {
+        if (k.instances[t]!.killed) return Status.Invalid;
         stats[t] = stats[t]! + 1;
         return gate(k, t, a, b, c);
       };

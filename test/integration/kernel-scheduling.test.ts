@@ -111,13 +111,13 @@ describe('imports are capabilities', () => {
   });
   it('refuses imports outside the UAPI, of the wrong type, and not implemented yet', () => {
     const wat = `(module (import "env" "fopen" (func)) (import "rampart" "log" (func (param i64) (result i32)))
-      (import "rampart" "map_dev" (func (param i32) (result i32)))
+      (import "rampart" "pm_set_clock" (func (param i32 i32 i32) (result i32)))
       (memory (export "memory") 1 1) (global (export "__svcexchange") i32 (i32.const 1024)) (func (export "_start") (param i32 i32)))`;
     let message = '';
-    try { buildWatImage([{ name: 'x', label: 1, capabilities: Cap.DevIo, wat }]); } catch (e) { message = (e as Error).message; }
+    try { buildWatImage([{ name: 'x', label: 1, capabilities: Cap.SysPower, wat }]); } catch (e) { message = (e as Error).message; }
     expect(message).toContain("task 'x': imports 'env.fopen', which is not a Rampart syscall");
     expect(message).toContain("task 'x': 'rampart.log' has signature (i64) -> (i32), expected (i32) -> (i32)");
-    expect(message).toContain("task 'x': imports syscall 'map_dev' (__sys_map_dev), which this kernel does not implement yet");
+    expect(message).toContain("task 'x': imports syscall 'pm_set_clock' (__sys_pm_set_clock), which this kernel does not implement yet");
   });
   it('the kernel refuses at boot an image whose module imports more than its capabilities', () => {
     // Forge an image by hand: a module instrumented for a task with the capability, but

@@ -107,3 +107,25 @@ export const SYSCALL_COUNT = 38;
 export function syscallByName(name: string): SyscallInfo | undefined {
   return SYSCALLS.find((s) => s.name === name);
 }
+
+/**
+ * Bus-access imports (Rampart's own, not Sentry syscalls): the only way a task reaches
+ * device registers. Each takes a bus address (and a value for writes); the kernel checks
+ * the access against the devices the task has mapped (a software MPU) and faults the task
+ * on a violation. Importing them needs at least one device capability.
+ */
+export interface BusImportInfo {
+  readonly name: string;
+  readonly width: 1 | 2 | 4;
+  readonly write: boolean;
+  readonly importGate: number;
+}
+
+export const BUS_IMPORTS: readonly BusImportInfo[] = [
+  { name: 'bus_read8', width: 1, write: false, importGate: CAP_DEV_MASK },
+  { name: 'bus_read16', width: 2, write: false, importGate: CAP_DEV_MASK },
+  { name: 'bus_read32', width: 4, write: false, importGate: CAP_DEV_MASK },
+  { name: 'bus_write8', width: 1, write: true, importGate: CAP_DEV_MASK },
+  { name: 'bus_write16', width: 2, write: true, importGate: CAP_DEV_MASK },
+  { name: 'bus_write32', width: 4, write: true, importGate: CAP_DEV_MASK },
+];

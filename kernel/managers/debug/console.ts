@@ -45,6 +45,23 @@ export class ConsoleBuffer {
     this.lengths[t] = used;
   }
 
+  private readonly deviceLines = new Map<string, number[]>();
+
+  /** Bytes a UART transmitted: console lines `[device] text`, assembled like task logs. */
+  device(name: string, bytes: Uint8Array): void {
+    if (this.silent) return;
+    let line = this.deviceLines.get(name);
+    if (line === undefined) { line = []; this.deviceLines.set(name, line); }
+    for (const b of bytes) {
+      if (b === 0x0a || line.length >= LINE_BUFFER_BYTES) {
+        this.sink.line(`[${name}] ${decoder.decode(Uint8Array.from(line[line.length - 1] === 0x0d ? line.slice(0, -1) : line))}`);
+        line.length = 0;
+        if (b === 0x0a) continue;
+      }
+      line.push(b);
+    }
+  }
+
   /** Emit a pending partial line of task t (when it ends). */
   flush(t: number): void {
     const used = this.lengths[t] ?? 0;

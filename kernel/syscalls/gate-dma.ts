@@ -1,0 +1,115 @@
+/**
+ * DMA gates (spec §1.2.29–37, §4.10): the stream state machine, driven by the kernel.
+ *
+ * Common checks: handle, owner (DENIED), CAP_DEV_DMA (Rampart answers DENIED, the
+ * documented status; the reference's NO_ENTITY is a defect, A.15), then state. The
+ * controller is programmed from the stream's static configuration only: a task never
+ * supplies addresses. `dma_get_stream_status` is implemented (A.17): the state byte.
+ */
+
+import { Cap, Status } from '../../toolchain/abi/index.js';
+import type { Kernel } from '../kernel.js';
+import { StreamState } from '../managers/dma/dma-manager.js';
+import { writeExchangeU32 } from './gate.js';
+
+export function gateGetDmaStreamHandle(k: Kernel, t: number, label: number): number {
+  const dm = k.dma;
+  const s = dm.byLabel(label);
+  if (s < 0) return Status.Invalid;
+  if ((k.capabilities[t]! & Cap.DevDma) === 0) return Status.Denied;
+  if (dm.ownerTask[s] !== t) return Status.Invalid;
+  writeExchangeU32(k, t, 0, dm.handles[s]!);
+  return Status.Ok;
+}
+
+function ownedStream(k: Kernel, t: number, handle: number): number {
+  const s = k.dma.resolve(handle);
+  if (s < 0) return -Status.Invalid;
+  if (k.dma.ownerTask[s] !== t) return -Status.Denied;
+  if ((k.capabilities[t]! & Cap.DevDma) === 0) return -Status.Denied;
+  return s;
+}
+
+export function gateDmaAssignStream(k: Kernel, t: number, handle: number): number {
+  const s = ownedStream(k, t, handle);
+  if (s < 0) return -s;
+  if (k.dma.state[s] !== StreamState.Unset) return Status.Invalid;
+  if (!k.dmaAssign(s)) return Status.Invalid;
+  k.dma.state[s] = StreamState.Assigned;
+  return Status.Ok;
+}
+
+export function gateDmaStartStream(k: Kernel, t: number, handle: number): number {
+  const s = ownedStream(k, t, handle);
+  if (s < 0) return -s;
+  const st = k.dma.state[s];
+  if (st !== StreamState.Assigned && st !== StreamState.Suspended) return Status.Invalid;
+  if (!k.dmaStart(s)) return Status.Invalid;
+  k.dma.state[s] = StreamState.Started;
+  return Status.Ok;
+}
+
+export function gateDmaSuspendStream(k: Kernel, t: number, handle: number): number {
+  const s = ownedStream(k, t, handle);
+  if (s < 0) return -s;
+  if (k.dma.state[s] !== StreamState.Started) return Status.Invalid;
+  if (!k.dmaSuspend(s)) return Status.Invalid;
+  k.dma.state[s] = StreamState.Suspended;
+  return Status.Ok;
+}
+
+export function gateDmaResumeStream(k: Kernel, t: number, handle: number): number {
+  const s = ownedStream(k, t, handle);
+  if (s < 0) return -s;
+  if (k.dma.state[s] !== StreamState.Suspended) return Status.Invalid;
+  if (!k.dmaResume(s)) return Status.Invalid;
+  k.dma.state[s] = StreamState.Started;
+  return Status.Ok;
+}
+
+export function gateDmaUnassignStream(k: Kernel, t: number, handle: number): number {
+  const s = ownedStream(k, t, handle);
+  if (s < 0) return -s;
+  const st = k.dma.state[s];
+  if (st !== StreamState.Assigned && st !== StreamState.Suspended) return Status.Invalid;
+  if (!k.dmaReset(s)) return Status.Invalid;
+  k.dma.state[s] = StreamState.Unset;
+  return Status.Ok;
+}
+
+export function gateDmaGetStreamStatus(k: Kernel, t: number, handle: number): number {
+  const s = ownedStream(k, t, handle);
+  if (s < 0) return -s;
+  k.instances[t]!.views().setUint8(0, k.dma.state[s]!);
+  return Status.Ok;
+}
+
+/** gpdma_stream_cfg_t, 32 bytes (spec §2.11). */
+export function gateDmaGetStreamInfo(k: Kernel, t: number, handle: number): number {
+  const s = ownedStream(k, t, handle);
+  if (s < 0) return -s;
+  const cfg = k.dma.streams[s]!;
+  const v = k.instances[t]!.views();
+  const addr = (e: typeof cfg.source) => (e.kind === 'shm' ? k.shm.shms[e.id]!.baseAddress : 0);
+  const kind = (cfg.source.kind === 'device' ? 1 : 0) * 2 + (cfg.dest.kind === 'device' ? 1 : 0);
+  // SHM->SHM = MEMORY_TO_MEMORY (2), device->SHM = DEVICE_TO_MEMORY (1),
+  // SHM->device = MEMORY_TO_DEVICE (0), device->device = DEVICE_TO_DEVICE (3).
+  const transferType = [2, 0, 1, 3][kind]!;
+  v.setUint16(0, cfg.channel, true);
+  v.setUint16(2, cfg.streamId, true);
+  v.setUint16(4, cfg.controller, true);
+  v.setUint16(6, transferType, true);
+  writeExchangeU32(k, t, 8, addr(cfg.source));
+  writeExchangeU32(k, t, 12, addr(cfg.dest));
+  writeExchangeU32(k, t, 16, cfg.length);
+  v.setUint8(20, cfg.circularSource ? 1 : 0);
+  v.setUint8(21, cfg.circularDest ? 1 : 0);
+  v.setUint8(22, 5);
+  v.setUint8(23, 0);
+  v.setUint8(24, 0);
+  v.setUint8(25, cfg.priority);
+  v.setUint8(26, 0);
+  v.setUint8(27, 0);
+  v.setUint8(28, 0);
+  return Status.Ok;
+}

@@ -1,0 +1,40 @@
+/**
+ * IRQ gates (spec §1.2.25–27, §4.9): acknowledge, enable, disable.
+ *
+ * Rampart's rule (Part 1): the caller must own the device that declares the IRQ (INVALID
+ * otherwise, as documented), and `irq_acknowledge` clears the pending flag and unmasks the
+ * line (the intended behaviour; the reference's is defective, A.22).
+ */
+
+import { CAP_DEV_MASK, Status } from '../../toolchain/abi/index.js';
+import type { Kernel } from '../kernel.js';
+
+function ownedIrq(k: Kernel, t: number, irqArg: number): number {
+  if ((k.capabilities[t]! & CAP_DEV_MASK) === 0) return -Status.Denied;
+  const irq = irqArg & 0xffff;
+  if (irq >= 256) return -Status.Invalid;
+  const d = k.devices.irqDevice[irq]!;
+  if (d < 0 || k.devices.ownerTask[d] !== t) return -Status.Invalid;
+  return irq;
+}
+
+export function gateIrqAcknowledge(k: Kernel, t: number, irqArg: number): number {
+  const irq = ownedIrq(k, t, irqArg);
+  if (irq < 0) return -irq;
+  k.irqAcknowledge(irq);
+  return Status.Ok;
+}
+
+export function gateIrqEnable(k: Kernel, t: number, irqArg: number): number {
+  const irq = ownedIrq(k, t, irqArg);
+  if (irq < 0) return -irq;
+  k.irqSetMasked(irq, false);
+  return Status.Ok;
+}
+
+export function gateIrqDisable(k: Kernel, t: number, irqArg: number): number {
+  const irq = ownedIrq(k, t, irqArg);
+  if (irq < 0) return -irq;
+  k.irqSetMasked(irq, true);
+  return Status.Ok;
+}
