@@ -30,7 +30,7 @@ export class ImageRefused extends Error {
 const REQUIRED_FUNCTION_EXPORTS = ['_start', 'asyncify_start_unwind', 'asyncify_stop_unwind', 'asyncify_start_rewind', 'asyncify_stop_rewind'];
 const PAGE = 65536;
 
-function checkModule(task: Image['tasks'][number], info: WasmInterface, exchangeLen: number): string[] {
+function checkModule(task: Image['tasks'][number], info: WasmInterface, exchangeLen: number, board: Image['board']): string[] {
   const problems: string[] = [];
   const name = task.name;
   for (const e of REQUIRED_FUNCTION_EXPORTS) {
@@ -49,6 +49,14 @@ function checkModule(task: Image['tasks'][number], info: WasmInterface, exchange
   }
   if (task.asyncifyDataAddress % 8 !== 0 || task.asyncifyDataAddress + task.asyncifyDataSize > bytes) {
     problems.push(`task '${name}': Asyncify save area is outside its memory`);
+  }
+  // Every task may become the user of any SHM, so every SHM window must fit in every task's
+  // memory, clear of the exchange area and the Asyncify save area.
+  for (const shm of board.shms) {
+    const end = shm.baseAddress + shm.size;
+    if (end > bytes) problems.push(`task '${name}': its ${bytes}-byte memory does not hold shared memory ${shm.path} at [0x${shm.baseAddress.toString(16)}, 0x${end.toString(16)})`);
+    else if (shm.baseAddress < task.exchangeAddress + exchangeLen && task.exchangeAddress < end) problems.push(`task '${name}': shared memory ${shm.path} overlaps its exchange area`);
+    else if (shm.baseAddress < task.asyncifyDataAddress + task.asyncifyDataSize && task.asyncifyDataAddress < end) problems.push(`task '${name}': shared memory ${shm.path} overlaps its Asyncify save area`);
   }
   const exchEnd = task.exchangeAddress + exchangeLen;
   if (task.asyncifyDataAddress < exchEnd && task.exchangeAddress < task.asyncifyDataAddress + task.asyncifyDataSize) {
@@ -86,7 +94,7 @@ export function bootImage(bytes: Uint8Array, options: KernelOptions): Kernel {
       throw error;
     }
     problems.push(...checkTaskImports(task.name, info, task.capabilities, { allowPreempt: true }));
-    problems.push(...checkModule(task, info, image.kernel.exchangeAreaLen));
+    problems.push(...checkModule(task, info, image.kernel.exchangeAreaLen, image.board));
     let module: WebAssembly.Module;
     try {
       module = new WebAssembly.Module(task.module as Uint8Array<ArrayBuffer>);

@@ -16,6 +16,7 @@ import { writeImage, type ImageTask } from '../../kernel/image/image.js';
 import { bootImage } from '../../kernel/boot/boot.js';
 import type { Kernel, RunResult } from '../../kernel/kernel.js';
 import { DEFAULT_KERNEL_CONFIG, type KernelConfig } from '../../kernel/config.js';
+import { EMPTY_BOARD, type Board } from '../../kernel/board.js';
 import { integrateModule } from '../../toolchain/build/project.js';
 
 const wabt = await wabtInit();
@@ -89,7 +90,7 @@ export interface TestTask {
 }
 
 /** Build a real image from WAT tasks. */
-export function buildWatImage(tasks: readonly TestTask[], kernel: Partial<KernelConfig> = {}): Uint8Array {
+export function buildWatImage(tasks: readonly TestTask[], kernel: Partial<KernelConfig> = {}, board: Board = EMPTY_BOARD): Uint8Array {
   const config: KernelConfig = { ...DEFAULT_KERNEL_CONFIG, ...kernel };
   const imageTasks: Omit<ImageTask, 'moduleSha256'>[] = tasks.map((t) => integrateModule(t.name, {
     label: t.label,
@@ -102,7 +103,7 @@ export function buildWatImage(tasks: readonly TestTask[], kernel: Partial<Kernel
     domain: t.domain ?? 0,
     capabilities: t.capabilities ?? 0,
   }, watToWasm(t.wat), `${t.name}/task.conf`, config));
-  return writeImage(config, imageTasks);
+  return writeImage(config, imageTasks, board);
 }
 
 export interface WatRun {
@@ -112,10 +113,10 @@ export interface WatRun {
   readonly kernelLog: string[];
 }
 
-export function runWat(tasks: readonly TestTask[], kernel: Partial<KernelConfig> = {}, options: { seed?: number; maxCycles?: number; trace?: boolean } = {}): WatRun {
+export function runWat(tasks: readonly TestTask[], kernel: Partial<KernelConfig> = {}, options: { seed?: number; maxCycles?: number; trace?: boolean; board?: Board } = {}): WatRun {
   const lines: string[] = [];
   const kernelLog: string[] = [];
-  const k = bootImage(buildWatImage(tasks, kernel), {
+  const k = bootImage(buildWatImage(tasks, kernel, options.board), {
     seed: options.seed ?? 1,
     console: { line: (l) => lines.push(l) },
     kernelLog: (l) => kernelLog.push(l),
