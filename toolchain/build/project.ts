@@ -18,6 +18,8 @@ import { readWasmInterface, exportedGlobalConst } from '../../kernel/platform/wa
 import { checkTaskImports } from '../../kernel/boot/import-policy.js';
 import { ConfigError, readKernelConfigFile, readTaskConfigFile, type TaskConfig } from '../config/kconfig.js';
 import { buildCApp, BuildError } from './c.js';
+import { BoardError, checkBoard, generateTaskResourceHeaders, readBoard } from '../config/devicetree.js';
+import type { Board } from '../../kernel/board.js';
 import { instrument } from '../integrate/instrument.js';
 
 /** Blocking syscalls: Asyncify is restricted to these imports (plus preempt). */
@@ -80,6 +82,12 @@ export function integrateModule(name: string, config: TaskConfig, wasm: Uint8Arr
   };
 }
 
+/** Write a generated file only when its content changed, so build caches keyed on mtimes stay warm. */
+function writeIfChanged(file: string, text: string): void {
+  if (existsSync(file) && readFileSync(file, 'utf8') === text) return;
+  writeFileSync(file, text);
+}
+
 /** Build every app of a project and write the image. */
 export async function buildProject(projectDir: string, options: BuildProjectOptions = {}): Promise<BuildProjectResult> {
   const dir = resolve(projectDir);
@@ -102,8 +110,6 @@ export async function buildProject(projectDir: string, options: BuildProjectOpti
     if (error instanceof ConfigError) throw new ProjectError(error.problems.map((p) => p.replace(prj, rel(prj))));
     throw error;
   }
-  const boardText = readFileSync(board, 'utf8');
-  if (!/\/\s*\{/.test(boardText)) problems.push(`${rel(board)}: no root node ("/ { ... };") found`);
 
   const appNames = readdirSync(appsDir).filter((n) => statSync(join(appsDir, n)).isDirectory()).sort();
   if (appNames.length === 0) problems.push(`${rel(appsDir)}: no apps; add apps/<name>/task.conf and apps/<name>/src/*.c`);
@@ -131,6 +137,19 @@ export async function buildProject(projectDir: string, options: BuildProjectOpti
   }
   if (problems.length > 0) throw new ProjectError(problems);
 
+  // The board: compiled by the real devicetree compiler, then checked against the tasks.
+  let boardDesc: Board;
+  try {
+    boardDesc = await readBoard(board, { includeDirs: [dir], onWarning: (w) => progress(`  warning: ${w}`) });
+  } catch (error) {
+    if (error instanceof BoardError) throw new ProjectError(error.problems.map((p) => p.split(board).join(rel(board))));
+    throw error;
+  }
+  problems.push(...checkBoard(boardDesc, [...configs.entries()].map(([name, c]) => ({
+    name, label: c.label, capabilities: c.capabilities, configFile: rel(join(appsDir, name, 'task.conf')),
+  })), rel(board)));
+  if (problems.length > 0) throw new ProjectError(problems);
+
   const tasks: Omit<ImageTask, 'moduleSha256'>[] = [];
   const built: BuiltApp[] = [];
   // Tasks in label order: the task table order of the reference metadata table.
@@ -139,9 +158,15 @@ export async function buildProject(projectDir: string, options: BuildProjectOpti
     const appDir = join(appsDir, name);
     const started = Date.now();
     try {
+      // The task's resource tables (devices-dt.h, shms-dt.h, dma-dt.h, uapi/device.h).
+      const resourceDir = join(dir, 'build', 'sdk', name, 'include');
+      for (const [file, text] of Object.entries(generateTaskResourceHeaders(boardDesc, config.label))) {
+        mkdirSync(resolve(resourceDir, file, '..'), { recursive: true });
+        writeIfChanged(join(resourceDir, file), text);
+      }
       const result = await buildCApp({
         appDir, appName: name, exchangeAreaLen: kernel.exchangeAreaLen, stackSize: config.stackSize, heapSize: config.heapSize,
-        cacheDir: join(dir, 'build', '.cache'),
+        cacheDir: join(dir, 'build', '.cache'), sdkIncludeDir: resourceDir,
       });
       if (result.diagnostics.trim() !== '') progress(result.diagnostics.trimEnd());
       tasks.push(integrateModule(name, config, result.wasm, rel(join(appDir, 'task.conf')), kernel));
@@ -154,7 +179,7 @@ export async function buildProject(projectDir: string, options: BuildProjectOpti
   }
   if (problems.length > 0) throw new ProjectError(problems);
 
-  const image = writeImage(kernel, tasks);
+  const image = writeImage(kernel, tasks, boardDesc);
   const out = resolve(options.out ?? join(dir, 'build', 'image.rimg'));
   mkdirSync(resolve(out, '..'), { recursive: true });
   const tmp = `${out}.tmp-${process.pid}`;
