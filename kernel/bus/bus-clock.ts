@@ -22,6 +22,7 @@ import type { Clocked, CycleClock } from './device-model.js';
 /** Guard against a model that keeps announcing an event it never consumes (a model bug). */
 const MAX_EVENTS_PER_CYCLE = 1_000_000;
 
+/** The single `Clocked` the kernel drives: steps every registered model through time in event order. */
 export class BusClock implements Clocked, CycleClock {
   private readonly models: Clocked[] = [];
   private cycle = 0;

@@ -55,11 +55,12 @@ export class BusConfigError extends Error {
 /** The highest bus address plus one: addresses are 32-bit. */
 const ADDRESS_SPACE_END = 0x1_0000_0000;
 
+/** Address decoder from bus addresses to device windows; see the file header. */
 export class Bus {
   // Parallel arrays, sorted by base. Float64 holds `end` up to 2^32 exactly.
-  private bases = new Float64Array(0);
-  private ends = new Float64Array(0);
-  private tags = new Int32Array(0);
+  private bases: Float64Array = new Float64Array(0);
+  private ends: Float64Array = new Float64Array(0);
+  private tags: Int32Array = new Int32Array(0);
   private devices: MmioDevice[] = [];
   private names: string[] = [];
   private check: BusAccessCheck | undefined;

@@ -38,7 +38,7 @@ class ControllerLine implements InterruptLine {
   pulse(): void { this.controller.pulse(this.number); }
 }
 
-/** See the file header for the line semantics. */
+/** 128 level/pending/mask lines with one deferred-delivery client; see the file header for the semantics. */
 export class InterruptController {
   // One bit per line, 4 words each. A set bit in `masked` means the line cannot be delivered.
   private readonly level = new Uint32Array(WORDS);
