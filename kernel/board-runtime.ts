@@ -8,14 +8,15 @@
  * from the board; a board without devices gets `NO_DEVICES`.
  */
 
-import type { BoardIo } from './board.js';
+import type { BoardIo, DmaEndpoint } from './board.js';
 import type { DmaController } from './managers/dma/dma-manager.js';
 
 /** A GPIO port as the GPIO syscalls use it. */
 export interface GpioPortLike {
   getPin(pin: number): number | boolean;
   setPin(pin: number, level: boolean): void;
-  configurePin(pin: number, io: BoardIo): void;
+  /** False when the configuration is out of range for the port (the syscall answers INVALID). */
+  configurePin(pin: number, io: BoardIo): boolean | void;
 }
 
 /** What the kernel registers to hear from the hardware. */
@@ -24,6 +25,18 @@ export interface BoardClient {
   irq(line: number): void;
   /** Bytes a UART transmitted (printed as console output). */
   uartOutput(device: number, bytes: Uint8Array): void;
+  /**
+   * The DMA controller moves `length` bytes between endpoints. SHM endpoints are the
+   * kernel's (canonical copy and the running task's window); device endpoints go to the
+   * device's data port in `ports` (by device id). False when anything is out of bounds.
+   */
+  dmaCopy(source: DmaEndpoint, sourceOffset: number, dest: DmaEndpoint, destOffset: number, length: number, ports: ReadonlyMap<number, DmaDevicePort>): boolean;
+}
+
+/** The data path of a device usable as a DMA endpoint (backup SRAM). */
+export interface DmaDevicePort {
+  dmaRead(offset: number, into: Uint8Array, intoOffset: number, length: number): boolean;
+  dmaWrite(offset: number, from: Uint8Array, fromOffset: number, length: number): boolean;
 }
 
 export interface BoardRuntime {

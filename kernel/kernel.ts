@@ -31,7 +31,8 @@ import { FifoScheduler } from './sched/fifo.js';
 import { ConsoleBuffer, type ConsoleSink } from './managers/debug/console.js';
 import { Trace } from './managers/debug/trace.js';
 import type { Board } from './board.js';
-import type { BoardRuntime, GpioPortLike } from './board-runtime.js';
+import type { BoardRuntime, DmaDevicePort, GpioPortLike } from './board-runtime.js';
+import type { DmaEndpoint } from './board.js';
 import { DeviceManager } from './managers/device/device-manager.js';
 import { ShmManager, ShmRole } from './managers/memory/shm-manager.js';
 import { DmaManager, StreamState } from './managers/dma/dma-manager.js';
@@ -91,6 +92,10 @@ export interface KernelOptions {
   readonly trace?: boolean;
   /** Stop the run at this many virtual cycles. */
   readonly maxCycles?: number;
+  /** Scenario: input injected at given virtual times (button presses, UART bytes, pin levels). */
+  readonly scenario?: { readonly text: string; readonly file: string };
+  /** Record GPIO pins and IRQ lines as a VCD waveform. */
+  readonly vcd?: boolean;
 }
 
 /** Builds the import object of one task; provided by `syscalls/table.ts` to avoid a cycle. */
@@ -275,7 +280,11 @@ export class Kernel {
     this.devices = new DeviceManager(board, byLabel, n);
     this.shm = new ShmManager(board, byLabel, n, random);
     this.dma = new DmaManager(board, byLabel, n, random);
-    runtime.connect({ irq: (line) => this.onIrq(line), uartOutput: (device, bytes) => this.onUartOutput(device, bytes) });
+    runtime.connect({
+      irq: (line) => this.onIrq(line),
+      uartOutput: (device, bytes) => this.onUartOutput(device, bytes),
+      dmaCopy: (source, so, dest, dOff, length, ports) => this.dmaCopy(source, so, dest, dOff, length, ports),
+    });
   }
 
   // ======================================================================
@@ -828,12 +837,15 @@ export class Kernel {
 
   private onDmaIrq(channel: number, line: number): void {
     const s = this.dma.activeOnChannel(channel);
+    const controller = this.runtime.dma;
     this.runtime.acknowledge(line);
+    const flags = controller?.takeFlags(channel) ?? 0;
     this.runtime.unmask(line);
-    if (s < 0) return;
+    if (s < 0 || controller === undefined || flags === 0) return;
     const t = this.dma.ownerTask[s]!;
-    // The designed completion table (spec §4.10): a finished transfer returns to ASSIGNED.
-    if (this.dma.state[s] === StreamState.Started) this.dma.state[s] = StreamState.Assigned;
+    // The designed completion table (spec §4.10): a finished (or failed) transfer whose
+    // channel is idle returns the stream to ASSIGNED; a half-transfer leaves it STARTED.
+    if (this.dma.state[s] === StreamState.Started && controller.isIdle(channel)) this.dma.state[s] = StreamState.Assigned;
     if (t < 0 || this.isTerminated(t)) return;
     if (!this.dma.push(t, this.dma.handles[s]!, this.dma.state[s]!)) { this.droppedEvents++; return; }
     this.wakeForEvent(t);
@@ -842,6 +854,42 @@ export class Kernel {
   private onUartOutput(device: number, bytes: Uint8Array): void {
     this.console.device(this.devices.devices[device]?.name ?? `device${device}`, bytes);
   }
+
+  /**
+   * DMA data path. SHM bytes come from the running task's window when it may write that
+   * SHM (its latest content), else from the canonical copy; written bytes go to the
+   * canonical copy and to the running task's window if it maps the SHM, so sharing stays
+   * exact while the task runs.
+   */
+  private dmaCopy(source: DmaEndpoint, so: number, dest: DmaEndpoint, dOff: number, length: number, ports: ReadonlyMap<number, DmaDevicePort>): boolean {
+    const scratch = this.dmaBuffer.length >= length ? this.dmaBuffer : (this.dmaBuffer = new Uint8Array(length));
+    const running = this.executing !== IDLE ? this.executing : this.current;
+    if (source.kind === 'shm') {
+      const shm = this.shm.shms[source.id];
+      if (shm === undefined || so + length > shm.size) return false;
+      const fromTask = running !== IDLE && this.shm.writableBy(source.id, running);
+      const bytes = fromTask ? this.instances[running]!.memoryBytes().subarray(shm.baseAddress, shm.baseAddress + shm.size) : this.shm.content[source.id]!;
+      scratch.set(bytes.subarray(so, so + length));
+    } else {
+      const port = ports.get(source.id);
+      if (port === undefined || !port.dmaRead(so, scratch, 0, length)) return false;
+    }
+    if (dest.kind === 'shm') {
+      const shm = this.shm.shms[dest.id];
+      if (shm === undefined || dOff + length > shm.size) return false;
+      this.shm.content[dest.id]!.set(scratch.subarray(0, length), dOff);
+      this.shm.version[dest.id] = this.shm.version[dest.id]! + 1;
+      if (running !== IDLE && this.shm.mappedBy(dest.id, running)) {
+        this.instances[running]!.memoryBytes().set(scratch.subarray(0, length), shm.baseAddress + dOff);
+        this.shm.markSeen(dest.id, running);
+      }
+      return true;
+    }
+    const port = ports.get(dest.id);
+    return port !== undefined && port.dmaWrite(dOff, scratch, 0, length);
+  }
+
+  private dmaBuffer = new Uint8Array(256);
 
   dmaAssign(s: number): boolean {
     const c = this.runtime.dma;

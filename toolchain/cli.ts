@@ -10,7 +10,7 @@ import { runImageFile, EXIT_REFUSED } from './run.js';
 
 const USAGE = `usage:
   rampart build PROJECT [--out FILE]     build a project folder into an image (default PROJECT/build/image.rimg)
-  rampart run IMAGE [--seed N] [--max-cycles N] [--trace-out FILE]
+  rampart run IMAGE [--seed N] [--max-cycles N] [--trace-out FILE] [--scenario FILE] [--vcd-out FILE]
                                          boot an image headless; console lines on stdout, summary on stderr
   rampart help                           this text
 
@@ -64,7 +64,7 @@ export async function main(argv: readonly string[]): Promise<number> {
         return 0;
       }
       case 'run': {
-        const p = parseArgs(rest, ['--seed', '--max-cycles', '--trace-out']);
+        const p = parseArgs(rest, ['--seed', '--max-cycles', '--trace-out', '--scenario', '--vcd-out']);
         if (p.positional.length !== 1) throw new UsageError('run takes exactly one IMAGE file');
         const maxCycles = integerOption(p, '--max-cycles', 1, Number.MAX_SAFE_INTEGER);
         const traceOut = p.options.get('--trace-out');
@@ -72,6 +72,8 @@ export async function main(argv: readonly string[]): Promise<number> {
           seed: integerOption(p, '--seed', 0, 0xffffffff) ?? 0,
           ...(maxCycles !== undefined ? { maxCycles } : {}),
           ...(traceOut !== undefined ? { traceOut } : {}),
+          ...(p.options.has('--scenario') ? { scenario: p.options.get('--scenario')! } : {}),
+          ...(p.options.has('--vcd-out') ? { vcdOut: p.options.get('--vcd-out')! } : {}),
           stdout: (s) => process.stdout.write(s),
           stderr: err,
         });

@@ -10,12 +10,18 @@
 
 import { readFileSync, writeFileSync } from 'node:fs';
 import { bootImage, ImageRefused } from '../kernel/boot/boot.js';
+import { ScenarioError } from '../kernel/bus/scenario.js';
+import type { EmulatedBoard } from '../kernel/boot/board-runtime-factory.js';
 import type { RunResult } from '../kernel/kernel.js';
 
 export interface RunOptions {
   readonly seed: number;
   readonly maxCycles?: number;
   readonly traceOut?: string;
+  /** Scenario file injecting input at virtual times. */
+  readonly scenario?: string;
+  /** Write GPIO pins and IRQ lines as a VCD waveform here. */
+  readonly vcdOut?: string;
   readonly stdout: (text: string) => void;
   readonly stderr: (text: string) => void;
 }
@@ -74,6 +80,15 @@ export function runImageFile(path: string, options: RunOptions): number {
     return EXIT_REFUSED;
   }
   const out = new LineWriter(options.stdout);
+  let scenario: { text: string; file: string } | undefined;
+  if (options.scenario !== undefined) {
+    try {
+      scenario = { text: readFileSync(options.scenario, 'utf8'), file: options.scenario };
+    } catch (error) {
+      options.stderr(`rampart: cannot read scenario ${options.scenario}: ${(error as Error).message}\n`);
+      return EXIT_REFUSED;
+    }
+  }
   let kernel;
   try {
     kernel = bootImage(bytes, {
@@ -82,10 +97,16 @@ export function runImageFile(path: string, options: RunOptions): number {
       kernelLog: (line) => options.stderr(`${line}\n`),
       trace: options.traceOut !== undefined,
       ...(options.maxCycles !== undefined ? { maxCycles: options.maxCycles } : {}),
+      ...(scenario !== undefined ? { scenario } : {}),
+      ...(options.vcdOut !== undefined ? { vcd: true } : {}),
     });
   } catch (error) {
     if (error instanceof ImageRefused) {
       options.stderr(`rampart: ${path}: ${error.message}\n`);
+      return EXIT_REFUSED;
+    }
+    if (error instanceof ScenarioError) {
+      options.stderr(`rampart: scenario refused:\n  ${error.problems.join('\n  ')}\n`);
       return EXIT_REFUSED;
     }
     throw error;
@@ -94,6 +115,10 @@ export function runImageFile(path: string, options: RunOptions): number {
   out.flush();
   if (options.traceOut !== undefined && kernel.trace !== undefined) {
     writeFileSync(options.traceOut, JSON.stringify(kernel.trace.toJSON()));
+  }
+  if (options.vcdOut !== undefined) {
+    const waveform = (kernel.runtime as Partial<EmulatedBoard>).waveform?.(result.cycles);
+    if (waveform !== undefined) writeFileSync(options.vcdOut, waveform);
   }
   options.stderr(`${formatSummary(result, kernel.config.nominalFrequencyHz)}\n`);
   return exitCodeOf(result);

@@ -10,7 +10,8 @@
  */
 
 import { EVENT_HEADER_SIZE, IDLE_TASK_LABEL } from '../../toolchain/abi/index.js';
-import { readImage, type Image, ImageError } from '../image/image.js';
+import { readImage, type Image, ImageError, taskClaimProblems } from '../image/image.js';
+import { verifyImageSignature, ImageSignatureError } from './verify.js';
 import { Kernel, type KernelOptions, type TaskDescriptor } from '../kernel.js';
 import { readWasmInterface, exportedGlobalConst, WasmFormatError, type WasmInterface } from '../platform/wasm-sections.js';
 import { buildImports } from '../syscalls/table.js';
@@ -18,6 +19,7 @@ import { checkTaskImports } from './import-policy.js';
 import { checkBoardAtBoot } from './board-check.js';
 import { NO_DEVICES } from '../board-runtime.js';
 import { createBoardRuntime } from './board-runtime-factory.js';
+import { Entropy } from '../managers/security/entropy.js';
 
 /** The image was refused; `problems` lists every reason. */
 export class ImageRefused extends Error {
@@ -65,16 +67,54 @@ function checkModule(task: Image['tasks'][number], info: WasmInterface, exchange
   return problems;
 }
 
-/** Validate an image and build its kernel (not yet run). Throws `ImageRefused` or `ImageError`. */
-export function bootImage(bytes: Uint8Array, options: KernelOptions): Kernel {
-  let image: Image;
+/** What boot checks the image against, on top of the kernel's own options. */
+export interface BootOptions extends KernelOptions {
+  /**
+   * Armored OpenPGP public key that must have signed the image. OpenPGP verification is
+   * asynchronous, so an image is booted against a trust anchor with `bootSignedImage`;
+   * `bootImage` refuses to run with one rather than silently skip the check.
+   */
+  readonly trustAnchor?: string;
+  /** `kernelConfigHash` of the configuration this kernel was built for; another is refused. */
+  readonly kernelConfigHash?: string;
+}
+
+function readImageOrRefuse(bytes: Uint8Array): Image {
   try {
-    image = readImage(bytes);
+    return readImage(bytes);
   } catch (error) {
     if (error instanceof ImageError) throw new ImageRefused([error.message]);
     throw error;
   }
+}
+
+/**
+ * Verify the image signature against `options.trustAnchor`, then boot it. The bytes are
+ * copied first so that what was verified is what boots, whatever the caller does with its
+ * buffer meanwhile. Rejects with `ImageRefused` naming the reason.
+ */
+export async function bootSignedImage(bytes: Uint8Array, options: BootOptions & { readonly trustAnchor: string }): Promise<Kernel> {
+  const own = Uint8Array.from(bytes);
+  const image = readImageOrRefuse(own);
+  try {
+    const signer = await verifyImageSignature(own, image.signature, options.trustAnchor);
+    options.kernelLog?.(`rampart: image signature verified: key ${signer.fingerprint} (${signer.userIds.join(', ')}), signed ${signer.signedAt.toISOString()}`);
+  } catch (error) {
+    if (error instanceof ImageSignatureError) throw new ImageRefused([error.message]);
+    throw error;
+  }
+  const { trustAnchor: _verified, ...rest } = options;
+  return bootImage(own, rest);
+}
+
+/** Validate an image and build its kernel (not yet run). Throws `ImageRefused` or `ImageError`. */
+export function bootImage(bytes: Uint8Array, options: BootOptions): Kernel {
+  if (options.trustAnchor !== undefined) throw new ImageRefused(['a trust anchor is configured: boot with bootSignedImage, which verifies the signature first']);
+  const image = readImageOrRefuse(bytes);
   const problems: string[] = [];
+  if (options.kernelConfigHash !== undefined && options.kernelConfigHash !== image.configHash) {
+    throw new ImageRefused([`image is for another kernel configuration (${image.configHash.slice(0, 16)}); this kernel was built for ${options.kernelConfigHash.slice(0, 16)}`]);
+  }
   const labels = new Map<number, string>();
   const names = new Set<string>();
   const descriptors: TaskDescriptor[] = [];
@@ -95,6 +135,7 @@ export function bootImage(bytes: Uint8Array, options: KernelOptions): Kernel {
     }
     problems.push(...checkTaskImports(task.name, info, task.capabilities, { allowPreempt: true }));
     problems.push(...checkModule(task, info, image.kernel.exchangeAreaLen, image.board));
+    problems.push(...taskClaimProblems(task, image.board, info.memory?.initial));
     let module: WebAssembly.Module;
     try {
       module = new WebAssembly.Module(task.module as Uint8Array<ArrayBuffer>);
@@ -124,7 +165,15 @@ export function bootImage(bytes: Uint8Array, options: KernelOptions): Kernel {
   if (problems.length > 0) throw new ImageRefused(problems);
   problems.push(...checkBoardAtBoot(image.board, image.tasks));
   if (problems.length > 0) throw new ImageRefused(problems);
-  const runtime = image.board.devices.length === 0 && image.board.dmaStreams.length === 0 ? NO_DEVICES : createBoardRuntime(image.board, options.seed);
+  const boardEntropy = new Entropy((options.seed ^ 0x5eed_b0a7) >>> 0);
+  const runtime = image.board.devices.length === 0 && image.board.dmaStreams.length === 0 && options.scenario === undefined && options.vcd !== true
+    ? NO_DEVICES
+    : createBoardRuntime(image.board, {
+      frequencyHz: image.kernel.nominalFrequencyHz,
+      random: () => boardEntropy.next32(),
+      ...(options.scenario !== undefined ? { scenario: options.scenario } : {}),
+      ...(options.vcd === true ? { vcd: true } : {}),
+    });
   const kernel = new Kernel(image.kernel, image.board, runtime, descriptors, buildImports, options);
   kernel.boot();
   return kernel;

@@ -1,196 +1,184 @@
 /**
- * The `.rimg` image: reading and strict validation (pure parsing, no side effects).
+ * The `.rimg` image, format version 2: reading and strict validation, and the writer that
+ * the integrator and the tests share (pure parsing and hashing, no side effects).
  *
- * Format version 1 (see docs/image-format.md):
- *   0   "RIMG"             magic
- *   4   u32 LE version     1
- *   8   u32 LE H           header length
- *   12  H bytes            header, UTF-8 JSON (kernel configuration, task metadata)
- *   12+H                   payload: the instrumented task modules, at header-given offsets
- * Every field is checked: unknown keys, wrong types, out-of-range values, sections past the
- * end of the file or overlapping, and module hashes. An image is hostile until it passes.
+ * An image is a section container (sections.ts): kernel-config (JSON), board (JSON,
+ * checked by board-json.ts), one task section per task in label order (task-section.ts),
+ * then optionally the SBOM and the build manifest, then optionally the signature trailer.
+ * See docs/image-format.md.
+ *
+ * Invariants:
+ * - every byte is accounted for: sections are contiguous, hashed, and typed; every JSON
+ *   field is checked (unknown keys, wrong types, out-of-range values are errors);
+ * - sections come in one order (kernel-config, board, task..., sbom?, manifest?) and task
+ *   sections in ascending label order, so equal content gives equal bytes;
+ * - each task section records the kernel configuration it was integrated for, and it must
+ *   be this image's;
+ * - a manifest, when present, must describe the image exactly (manifest-claims.ts).
+ * An image is hostile until it passes. Signature verification is not done here: it needs
+ * a trust anchor and OpenPGP, and lives in kernel/boot/verify.ts.
  */
 
-import { createHash } from 'node:crypto';
 import type { KernelConfig } from '../config.js';
-import { CAP_ALL_DEFINED, ExitPolicy } from '../../toolchain/abi/index.js';
 import { EMPTY_BOARD, type Board } from '../board.js';
 import { readBoardJson } from './board-json.js';
 import { ImageError } from './image-error.js';
+import { canonicalJson, integer, object, parseJsonSection, text } from './json-fields.js';
+import { manifestDisagreements } from './manifest-claims.js';
+import {
+  IMAGE_MAGIC, IMAGE_VERSION, SECTION_KIND_NAMES, SectionKind, readContainer, sha256Hex, writeContainer,
+  type SectionContent, type SignatureTrailer,
+} from './sections.js';
+import { decodeTaskSection, encodeTaskSection, type ImageTask, type ImageTaskInput } from './task-section.js';
+export { taskClaimProblems } from './task-section.js';
 
-export const IMAGE_MAGIC = 'RIMG';
-export const IMAGE_VERSION = 1;
-/** Refuse headers larger than this: no real image comes near it, a hostile one could. */
-const MAX_HEADER_BYTES = 4 * 1024 * 1024;
+export { IMAGE_MAGIC, IMAGE_VERSION, ImageError, SectionKind, sha256Hex };
+export type { ImageTask, ImageTaskInput, SignatureTrailer };
+export type { TaskResources } from './task-section.js';
 
-export { ImageError };
-
-export interface ImageTask {
-  readonly name: string;
-  readonly label: number;
-  readonly priority: number;
-  readonly quantum: number;
-  readonly capabilities: number;
-  readonly autoStart: boolean;
-  readonly exitPolicy: ExitPolicy;
-  readonly domain: number;
-  readonly exchangeAddress: number;
-  readonly asyncifyDataAddress: number;
-  readonly asyncifyDataSize: number;
-  readonly moduleSha256: string;
-  readonly module: Uint8Array;
+/** One section as `inspect` shows it. */
+export interface ImageSectionSummary {
+  readonly index: number;
+  readonly kind: string;
+  readonly offset: number;
+  readonly length: number;
+  readonly sha256: string;
+  /** The task's name, for task sections. */
+  readonly task?: string;
 }
 
 export interface Image {
   readonly version: number;
   readonly kernel: KernelConfig;
   readonly board: Board;
+  /** `kernelConfigHash(kernel)`. */
   readonly configHash: string;
   readonly tasks: readonly ImageTask[];
+  /** SHA-256 of the board section. */
+  readonly boardSha256: string;
+  readonly sections: readonly ImageSectionSummary[];
+  /** The SBOM section (CycloneDX JSON), when present. */
+  readonly sbom: Uint8Array | undefined;
+  /** The build manifest section (JSON), when present. */
+  readonly manifest: Uint8Array | undefined;
+  /** The signature trailer, when present (not verified here). */
+  readonly signature: SignatureTrailer | undefined;
 }
 
-/** The header as written by the packer. */
-export interface ImageHeader {
-  readonly kernel: KernelConfig;
-  readonly board: Board;
-  readonly configHash: string;
-  readonly tasks: readonly (Omit<ImageTask, 'module' | 'moduleSha256'> & { readonly module: { readonly offset: number; readonly length: number; readonly sha256: string } })[];
-}
-
-export function sha256Hex(bytes: Uint8Array | string): string {
-  return createHash('sha256').update(bytes).digest('hex');
-}
+const KERNEL_KEYS = ['buildTarget', 'scheduler', 'exchangeAreaLen', 'maxTasks', 'nominalFrequencyHz', 'systickHz'] as const;
 
 /** Canonical hash of a kernel configuration (key order fixed). */
 export function kernelConfigHash(config: KernelConfig): string {
-  const keys: (keyof KernelConfig)[] = ['buildTarget', 'scheduler', 'exchangeAreaLen', 'maxTasks', 'nominalFrequencyHz', 'systickHz'];
-  return sha256Hex(JSON.stringify(keys.map((k) => [k, config[k]])));
-}
-
-type Json = Record<string, unknown>;
-
-function obj(v: unknown, where: string, keys: readonly string[]): Json {
-  if (typeof v !== 'object' || v === null || Array.isArray(v)) throw new ImageError(`${where}: expected an object`);
-  for (const k of Object.keys(v)) if (!keys.includes(k)) throw new ImageError(`${where}: unknown field '${k}'`);
-  for (const k of keys) if (!(k in v)) throw new ImageError(`${where}: missing field '${k}'`);
-  return v as Json;
-}
-
-function int(v: unknown, where: string, min: number, max: number): number {
-  if (typeof v !== 'number' || !Number.isInteger(v) || v < min || v > max) {
-    throw new ImageError(`${where}: expected an integer in ${min}..${max}, got ${JSON.stringify(v)}`);
-  }
-  return v;
-}
-
-function str(v: unknown, where: string, pattern: RegExp): string {
-  if (typeof v !== 'string' || !pattern.test(v)) throw new ImageError(`${where}: invalid value ${JSON.stringify(v)}`);
-  return v;
-}
-
-function bool(v: unknown, where: string): boolean {
-  if (typeof v !== 'boolean') throw new ImageError(`${where}: expected true or false`);
-  return v;
+  return sha256Hex(JSON.stringify(KERNEL_KEYS.map((k) => [k, config[k]])));
 }
 
 function readKernelConfig(v: unknown): KernelConfig {
-  const o = obj(v, 'kernel', ['buildTarget', 'scheduler', 'exchangeAreaLen', 'maxTasks', 'nominalFrequencyHz', 'systickHz']);
+  const o = object(v, 'kernel', KERNEL_KEYS);
   return Object.freeze({
-    buildTarget: str(o.buildTarget, 'kernel.buildTarget', /^(debug|autotest|release)$/) as KernelConfig['buildTarget'],
-    scheduler: str(o.scheduler, 'kernel.scheduler', /^(rrmq|fifo)$/) as KernelConfig['scheduler'],
-    exchangeAreaLen: int(o.exchangeAreaLen, 'kernel.exchangeAreaLen', 64, 1024),
-    maxTasks: int(o.maxTasks, 'kernel.maxTasks', 1, 255),
-    nominalFrequencyHz: int(o.nominalFrequencyHz, 'kernel.nominalFrequencyHz', 1_000_000, 4_000_000_000),
-    systickHz: int(o.systickHz, 'kernel.systickHz', 1000, 1000),
+    buildTarget: text(o.buildTarget, 'kernel.buildTarget', /^(debug|autotest|release)$/) as KernelConfig['buildTarget'],
+    scheduler: text(o.scheduler, 'kernel.scheduler', /^(rrmq|fifo)$/) as KernelConfig['scheduler'],
+    exchangeAreaLen: integer(o.exchangeAreaLen, 'kernel.exchangeAreaLen', 64, 1024),
+    maxTasks: integer(o.maxTasks, 'kernel.maxTasks', 1, 255),
+    nominalFrequencyHz: integer(o.nominalFrequencyHz, 'kernel.nominalFrequencyHz', 1_000_000, 4_000_000_000),
+    systickHz: integer(o.systickHz, 'kernel.systickHz', 1000, 1000),
   });
 }
 
-const TASK_KEYS = ['name', 'label', 'priority', 'quantum', 'capabilities', 'autoStart', 'exitPolicy', 'domain', 'exchangeAddress', 'asyncifyDataAddress', 'asyncifyDataSize', 'module'] as const;
+/** The grammar of the section sequence, as a message. */
+const ORDER = 'kernel-config, board, task..., sbom, manifest';
 
 /** Parse and validate an image file. Throws `ImageError` with the reason. */
 export function readImage(bytes: Uint8Array): Image {
-  if (bytes.length < 12) throw new ImageError(`truncated image: ${bytes.length} bytes, the fixed header alone is 12`);
-  const magic = String.fromCharCode(bytes[0]!, bytes[1]!, bytes[2]!, bytes[3]!);
-  if (magic !== IMAGE_MAGIC) throw new ImageError('not a Rampart image (bad magic; expected "RIMG")');
-  const view = new DataView(bytes.buffer, bytes.byteOffset, bytes.byteLength);
-  const version = view.getUint32(4, true);
-  if (version !== IMAGE_VERSION) throw new ImageError(`unsupported image format version ${version} (this kernel reads version ${IMAGE_VERSION})`);
-  const headerLength = view.getUint32(8, true);
-  if (headerLength > MAX_HEADER_BYTES) throw new ImageError(`oversized header section: ${headerLength} bytes (limit ${MAX_HEADER_BYTES})`);
-  if (12 + headerLength > bytes.length) throw new ImageError(`truncated image: header section needs ${headerLength} bytes, ${bytes.length - 12} present`);
-  let header: unknown;
-  try {
-    header = JSON.parse(new TextDecoder('utf-8', { fatal: true }).decode(bytes.subarray(12, 12 + headerLength)));
-  } catch (error) {
-    throw new ImageError(`corrupt header section: ${(error as Error).message}`);
+  const container = readContainer(bytes);
+  const sections = container.sections;
+  const first = sections[0];
+  const second = sections[1];
+  if (first?.kind !== SectionKind.KernelConfig) throw new ImageError(`section 0: expected the kernel-config section (order is ${ORDER})`);
+  if (second?.kind !== SectionKind.Board) throw new ImageError(`section 1: expected the board section (order is ${ORDER})`);
+  const kernel = readKernelConfig(parseJsonSection(first.bytes, 'kernel-config section'));
+  const configHash = kernelConfigHash(kernel);
+  const board = readBoardJson(parseJsonSection(second.bytes, 'board section'));
+  const tasks: ImageTask[] = [];
+  let sbom: Uint8Array | undefined;
+  let manifest: Uint8Array | undefined;
+  const summaries: ImageSectionSummary[] = [];
+  // A state machine over the kinds: tasks, then at most one SBOM, then at most one manifest.
+  let stage: SectionKind = SectionKind.Board;
+  for (const s of sections) {
+    const summary = { index: s.index, kind: SECTION_KIND_NAMES[s.kind] ?? String(s.kind), offset: s.offset, length: s.length, sha256: s.sha256 };
+    if (s.index < 2) { summaries.push(summary); continue; }
+    const outOfOrder = () => new ImageError(`section ${s.index}: unexpected ${summary.kind} section (order is ${ORDER}, each of the others at most once)`);
+    if (s.kind === SectionKind.Task) {
+      if (stage !== SectionKind.Board && stage !== SectionKind.Task) throw outOfOrder();
+      stage = SectionKind.Task;
+      if (tasks.length === kernel.maxTasks) throw new ImageError(`image has more than ${kernel.maxTasks} tasks; the kernel configuration allows ${kernel.maxTasks} (CONFIG_MAX_TASKS)`);
+      const task = decodeTaskSection(s.bytes, `tasks[${tasks.length}]`, s.sha256);
+      const previous = tasks[tasks.length - 1];
+      // Label order makes the image independent of the order apps were listed in. Equal
+      // labels pass here so that boot reports them as what they are: a duplicate label.
+      if (previous !== undefined && task.label < previous.label) {
+        throw new ImageError(`task sections are not in label order: '${task.name}' (0x${task.label.toString(16)}) follows '${previous.name}' (0x${previous.label.toString(16)})`);
+      }
+      if (task.kernelConfigSha256 !== configHash) {
+        throw new ImageError(`task '${task.name}' was integrated for another kernel configuration (${task.kernelConfigSha256.slice(0, 16)}); this image's is ${configHash.slice(0, 16)}`);
+      }
+      tasks.push(task);
+      summaries.push({ ...summary, task: task.name });
+    } else if (s.kind === SectionKind.Sbom) {
+      if (stage === SectionKind.Sbom || stage === SectionKind.Manifest) throw outOfOrder();
+      stage = SectionKind.Sbom;
+      sbom = s.bytes;
+      summaries.push(summary);
+    } else if (s.kind === SectionKind.Manifest) {
+      if (stage === SectionKind.Manifest) throw outOfOrder();
+      stage = SectionKind.Manifest;
+      manifest = s.bytes;
+      summaries.push(summary);
+    } else {
+      throw outOfOrder();
+    }
   }
-  const h = obj(header, 'header', ['kernel', 'board', 'configHash', 'tasks']);
-  const kernel = readKernelConfig(h.kernel);
-  const board = readBoardJson(h.board);
-  const configHash = str(h.configHash, 'header.configHash', /^[0-9a-f]{64}$/);
-  if (configHash !== kernelConfigHash(kernel)) throw new ImageError('header.configHash does not match the kernel configuration it carries');
-  if (!Array.isArray(h.tasks)) throw new ImageError('header.tasks: expected an array');
-  if (h.tasks.length > kernel.maxTasks) throw new ImageError(`image has ${h.tasks.length} tasks; the kernel configuration allows ${kernel.maxTasks} (CONFIG_MAX_TASKS)`);
-  const payloadStart = 12 + headerLength;
-  const payloadLength = bytes.length - payloadStart;
-  const claimed: [number, number][] = [];
-  const tasks = h.tasks.map((raw, i): ImageTask => {
-    const w = `tasks[${i}]`;
-    const o = obj(raw, w, TASK_KEYS);
-    const m = obj(o.module, `${w}.module`, ['offset', 'length', 'sha256']);
-    const offset = int(m.offset, `${w}.module.offset`, 0, 0xffffffff);
-    const length = int(m.length, `${w}.module.length`, 8, 0xffffffff);
-    if (offset + length > payloadLength) throw new ImageError(`truncated image: module of ${w} ends at payload byte ${offset + length}, payload has ${payloadLength}`);
-    for (const [a, b] of claimed) if (offset < b && a < offset + length) throw new ImageError(`${w}.module overlaps another module`);
-    claimed.push([offset, offset + length]);
-    const module = bytes.subarray(payloadStart + offset, payloadStart + offset + length);
-    const sha = str(m.sha256, `${w}.module.sha256`, /^[0-9a-f]{64}$/);
-    if (sha256Hex(module) !== sha) throw new ImageError(`${w}: module content does not match its hash`);
-    const caps = int(o.capabilities, `${w}.capabilities`, 0, 0xffffffff);
-    if ((caps & ~CAP_ALL_DEFINED) !== 0) throw new ImageError(`${w}.capabilities: undefined capability bits 0x${(caps & ~CAP_ALL_DEFINED >>> 0).toString(16)}`);
-    return {
-      name: str(o.name, `${w}.name`, /^[A-Za-z0-9_.-]{1,64}$/),
-      label: int(o.label, `${w}.label`, 1, 0xffffffff),
-      priority: int(o.priority, `${w}.priority`, 0, 255),
-      quantum: int(o.quantum, `${w}.quantum`, 1, 255),
-      capabilities: caps,
-      autoStart: bool(o.autoStart, `${w}.autoStart`),
-      exitPolicy: int(o.exitPolicy, `${w}.exitPolicy`, 0, 2) as ExitPolicy,
-      domain: int(o.domain, `${w}.domain`, 0, 255),
-      exchangeAddress: int(o.exchangeAddress, `${w}.exchangeAddress`, 0, 0xffffffff),
-      asyncifyDataAddress: int(o.asyncifyDataAddress, `${w}.asyncifyDataAddress`, 0, 0xffffffff),
-      asyncifyDataSize: int(o.asyncifyDataSize, `${w}.asyncifyDataSize`, 1024, 16 * 1024 * 1024),
-      moduleSha256: sha,
-      module,
-    };
-  });
-  const end = claimed.reduce((max, [, b]) => Math.max(max, b), 0);
-  if (end !== payloadLength) throw new ImageError(`image has ${payloadLength - end} trailing bytes after its last section`);
-  return { version, kernel, board, configHash, tasks };
+  const boardSha256 = second.sha256;
+  if (manifest !== undefined) {
+    const sbomSection = sections.find((s) => s.kind === SectionKind.Sbom);
+    const problems = manifestDisagreements(manifest, {
+      formatVersion: container.version, configHash, boardSha256, sbomSha256: sbomSection?.sha256 ?? null,
+      tasks: tasks.map((t) => ({ name: t.name, label: t.label, sectionSha256: t.sectionSha256, moduleSha256: t.moduleSha256 })),
+    });
+    if (problems.length > 0) throw new ImageError(`manifest disagrees with the image content: ${problems.join('; ')}`);
+  }
+  return {
+    version: container.version, kernel, board, configHash, tasks: Object.freeze(tasks), boardSha256,
+    sections: Object.freeze(summaries), sbom, manifest, signature: container.signature,
+  };
 }
 
-/** Serialise an image (used by the integrator; kept beside the reader so both agree). */
-export function writeImage(kernel: KernelConfig, tasks: readonly Omit<ImageTask, 'moduleSha256'>[], board: Board = EMPTY_BOARD): Uint8Array {
-  let offset = 0;
-  const headerTasks = tasks.map((t) => {
-    const entry = {
-      name: t.name, label: t.label, priority: t.priority, quantum: t.quantum, capabilities: t.capabilities,
-      autoStart: t.autoStart, exitPolicy: t.exitPolicy, domain: t.domain, exchangeAddress: t.exchangeAddress,
-      asyncifyDataAddress: t.asyncifyDataAddress, asyncifyDataSize: t.asyncifyDataSize,
-      module: { offset, length: t.module.length, sha256: sha256Hex(t.module) },
-    };
-    offset += t.module.length;
-    return entry;
-  });
-  const header: ImageHeader = { kernel, board, configHash: kernelConfigHash(kernel), tasks: headerTasks };
-  const headerBytes = new TextEncoder().encode(JSON.stringify(header));
-  const out = new Uint8Array(12 + headerBytes.length + offset);
-  out.set([0x52, 0x49, 0x4d, 0x47], 0);
-  const view = new DataView(out.buffer);
-  view.setUint32(4, IMAGE_VERSION, true);
-  view.setUint32(8, headerBytes.length, true);
-  out.set(headerBytes, 12);
-  let at = 12 + headerBytes.length;
-  for (const t of tasks) { out.set(t.module, at); at += t.module.length; }
-  return out;
+/** Sections an image's content encodes to, before the optional SBOM and manifest. */
+export function encodeImageSections(kernel: KernelConfig, tasks: readonly ImageTaskInput[], board: Board = EMPTY_BOARD): SectionContent[] {
+  const configHash = kernelConfigHash(kernel);
+  const kernelJson = Object.fromEntries(KERNEL_KEYS.map((k) => [k, kernel[k]]));
+  // A stable sort: equal labels keep the caller's order (boot refuses them anyway).
+  const ordered = [...tasks].sort((a, b) => a.label - b.label);
+  return [
+    { kind: SectionKind.KernelConfig, bytes: canonicalJson(kernelJson) },
+    { kind: SectionKind.Board, bytes: canonicalJson(board) },
+    ...ordered.map((t) => ({ kind: SectionKind.Task, bytes: encodeTaskSection(t, board, configHash) })),
+  ];
+}
+
+/** Optional sections written after the tasks. */
+export interface ImageAttachments {
+  readonly sbom?: Uint8Array;
+  readonly manifest?: Uint8Array;
+}
+
+/**
+ * Serialise an unsigned image (used by the integrator and the tests; kept beside the
+ * reader so both agree). Tasks are written in label order whatever order they come in.
+ */
+export function writeImage(kernel: KernelConfig, tasks: readonly ImageTaskInput[], board: Board = EMPTY_BOARD, attachments: ImageAttachments = {}): Uint8Array {
+  const sections = encodeImageSections(kernel, tasks, board);
+  if (attachments.sbom !== undefined) sections.push({ kind: SectionKind.Sbom, bytes: attachments.sbom });
+  if (attachments.manifest !== undefined) sections.push({ kind: SectionKind.Manifest, bytes: attachments.manifest });
+  return writeContainer(sections);
 }

@@ -58,6 +58,6 @@ export function gateGpioConfigure(k: Kernel, t: number, handle: number, io: numb
   const p = resolvePin(k, t, handle, io);
   if (p < 0) return -p;
   const d = k.devices.resolve(handle);
-  k.gpioPort(p >> 8)!.configurePin(p & 0xff, k.devices.devices[d]!.ios[io & 0xff]!);
-  return Status.Ok;
+  const ok = k.gpioPort(p >> 8)!.configurePin(p & 0xff, k.devices.devices[d]!.ios[io & 0xff]!);
+  return ok === false ? Status.Invalid : Status.Ok;
 }

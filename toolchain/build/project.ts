@@ -13,11 +13,12 @@ import { existsSync, mkdirSync, readdirSync, readFileSync, renameSync, statSync,
 import { join, relative, resolve } from 'node:path';
 import { SYSCALLS, PREEMPT_IMPORT } from '../abi/index.js';
 import type { KernelConfig } from '../../kernel/config.js';
-import { writeImage, type ImageTask } from '../../kernel/image/image.js';
+import { writeImage, type ImageTaskInput } from '../../kernel/image/image.js';
 import { readWasmInterface, exportedGlobalConst } from '../../kernel/platform/wasm-sections.js';
 import { checkTaskImports } from '../../kernel/boot/import-policy.js';
 import { ConfigError, readKernelConfigFile, readTaskConfigFile, type TaskConfig } from '../config/kconfig.js';
 import { buildCApp, BuildError } from './c.js';
+import { buildRustApp } from './rust.js';
 import { BoardError, checkBoard, generateTaskResourceHeaders, readBoard } from '../config/devicetree.js';
 import type { Board } from '../../kernel/board.js';
 import { instrument } from '../integrate/instrument.js';
@@ -56,7 +57,7 @@ export interface BuildProjectResult {
 const APP_NAME = /^[A-Za-z0-9_][A-Za-z0-9_.-]{0,63}$/;
 
 /** Turn one app module into an image task: check imports, instrument, locate its windows. */
-export function integrateModule(name: string, config: TaskConfig, wasm: Uint8Array, configFile: string, kernel: KernelConfig): Omit<ImageTask, 'moduleSha256'> {
+export function integrateModule(name: string, config: TaskConfig, wasm: Uint8Array, configFile: string, kernel: KernelConfig): ImageTaskInput {
   const before = readWasmInterface(wasm);
   const problems = checkTaskImports(name, before, config.capabilities, { configFile, allowPreempt: false });
   if (before.imports.some((i) => i.name === PREEMPT_IMPORT)) problems.push(`task '${name}': already instrumented (imports rampart.preempt)`);
@@ -80,6 +81,23 @@ export function integrateModule(name: string, config: TaskConfig, wasm: Uint8Arr
     asyncifyDataSize: result.asyncifyDataSize,
     module: result.wasm,
   };
+}
+
+export type AppLanguage = 'c' | 'rust' | 'assemblyscript';
+
+/** The language of an app, from what its folder holds. */
+export function languageOf(appDir: string): AppLanguage | undefined {
+  if (existsSync(join(appDir, 'Cargo.toml'))) return 'rust';
+  if (existsSync(join(appDir, 'assembly', 'index.ts'))) return 'assemblyscript';
+  const src = join(appDir, 'src');
+  if (existsSync(src) && readdirSync(src).some((f) => f.endsWith('.c'))) return 'c';
+  return undefined;
+}
+
+/** AssemblyScript apps: the backend is loaded on demand (it pulls in the AS compiler). */
+async function buildAssemblyScript(options: { appDir: string; appName: string; exchangeAreaLen: number; stackSize: number; heapSize: number; cacheDir: string }) {
+  const backend = await import('./assemblyscript.js');
+  return backend.buildAsApp(options);
 }
 
 /** Write a generated file only when its content changed, so build caches keyed on mtimes stay warm. */
@@ -131,8 +149,8 @@ export async function buildProject(projectDir: string, options: BuildProjectOpti
       if (error instanceof ConfigError) problems.push(...error.problems.map((p) => p.replace(taskConf, rel(taskConf))));
       else throw error;
     }
-    if (!existsSync(join(appDir, 'src')) || !readdirSync(join(appDir, 'src')).some((f) => f.endsWith('.c'))) {
-      problems.push(`${rel(appDir)}: no sources found (expected src/*.c)`);
+    if (languageOf(appDir) === undefined) {
+      problems.push(`${rel(appDir)}: no sources found (expected src/*.c for C, Cargo.toml for Rust, or assembly/index.ts for AssemblyScript)`);
     }
   }
   if (problems.length > 0) throw new ProjectError(problems);
@@ -150,7 +168,7 @@ export async function buildProject(projectDir: string, options: BuildProjectOpti
   })), rel(board)));
   if (problems.length > 0) throw new ProjectError(problems);
 
-  const tasks: Omit<ImageTask, 'moduleSha256'>[] = [];
+  const tasks: ImageTaskInput[] = [];
   const built: BuiltApp[] = [];
   // Tasks in label order: the task table order of the reference metadata table.
   const ordered = [...configs.entries()].sort((a, b) => a[1].label - b[1].label);
@@ -164,14 +182,18 @@ export async function buildProject(projectDir: string, options: BuildProjectOpti
         mkdirSync(resolve(resourceDir, file, '..'), { recursive: true });
         writeIfChanged(join(resourceDir, file), text);
       }
-      const result = await buildCApp({
+      const common = {
         appDir, appName: name, exchangeAreaLen: kernel.exchangeAreaLen, stackSize: config.stackSize, heapSize: config.heapSize,
-        cacheDir: join(dir, 'build', '.cache'), sdkIncludeDir: resourceDir,
-      });
+        cacheDir: join(dir, 'build', '.cache'),
+      };
+      const language = languageOf(appDir)!;
+      const result = language === 'rust' ? await buildRustApp(common)
+        : language === 'assemblyscript' ? await buildAssemblyScript(common)
+          : await buildCApp({ ...common, sdkIncludeDir: resourceDir });
       if (result.diagnostics.trim() !== '') progress(result.diagnostics.trimEnd());
       tasks.push(integrateModule(name, config, result.wasm, rel(join(appDir, 'task.conf')), kernel));
       built.push({ name, config, toolchain: result.toolchain, cached: result.cached, moduleBytes: result.wasm.length });
-      progress(`  ${result.cached ? 'CACHED ' : 'CC     '} ${name} (${Date.now() - started} ms)`);
+      progress(`  ${result.cached ? 'CACHED ' : ({ c: 'CC     ', rust: 'CARGO  ', assemblyscript: 'ASC    ' } as const)[language]} ${name} (${Date.now() - started} ms)`);
     } catch (error) {
       if (error instanceof BuildError || error instanceof ProjectError) problems.push(error.message);
       else throw error;

@@ -22,6 +22,10 @@ export interface DmaController {
   suspend(channel: number): boolean;
   resume(channel: number): boolean;
   reset(channel: number): boolean;
+  /** Take (and clear) the channel's pending interrupt flags: TC 1, HT 2, ERROR 4. */
+  takeFlags(channel: number): number;
+  /** True when the channel is not transferring (done, suspended, aborted, or unprogrammed). */
+  isIdle(channel: number): boolean;
 }
 
 export const DMA_QUEUE_CELLS = 15;

@@ -156,6 +156,11 @@ export class ShmManager {
     return violation;
   }
 
+  /** Task t's window of s is current (the kernel wrote it directly). */
+  markSeen(s: number, t: number): void {
+    this.seen[t * this.shms.length + s] = this.version[s]!;
+  }
+
   /** Forget what task t saw (new job: fresh memory). */
   forgetTask(t: number): void {
     const n = this.shms.length;
