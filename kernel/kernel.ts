@@ -105,6 +105,12 @@ export type ImportFactory = (kernel: Kernel, task: number) => WebAssembly.Import
 const RESTART_BACKOFF_AFTER = 3;
 /** Longest restart delay in ticks (ms): long enough to stop a crash loop eating the CPU. */
 const RESTART_BACKOFF_MAX_TICKS = 1024;
+/**
+ * Idle stretch (in cycles at 64 MHz, scaled to the configured frequency) after which device
+ * events alone stop extending a run: ten virtual minutes in which only devices ticked and no
+ * kernel deadline was pending means nothing will ever wake the waiting tasks.
+ */
+const IDLE_DEVICE_HORIZON_CYCLES = 600 * 64_000_000;
 /** Largest single slice budget: keeps the i32 budget global far from overflow. */
 const MAX_SLICE_CYCLES = 1 << 30;
 
@@ -649,10 +655,16 @@ export class Kernel {
    */
   private electNext(stillReady: boolean): number {
     let next = this.sched.elect(stillReady);
+    if (next === IDLE) this.idleSince = this.cycles;
     while (next === IDLE) {
       if (this.deadlinesDirty) this.recomputeDeadline();
       this.current = IDLE;
-      const target = Math.min(this.nextDeadline * this.cyclesPerTick, this.runtime.nextEventCycle());
+      const kernelTarget = this.nextDeadline * this.cyclesPerTick;
+      // Device events matter only while some task can be woken by one; and a device that
+      // keeps ticking while nothing ever wakes must not keep the run alive forever.
+      const deviceTarget = this.anyTaskWaiting() && this.cycles - this.idleSince < IDLE_DEVICE_HORIZON_CYCLES * (this.config.nominalFrequencyHz / 64_000_000)
+        ? this.runtime.nextEventCycle() : Infinity;
+      const target = Math.min(kernelTarget, deviceTarget);
       if (target === Infinity) return IDLE;
       if (target > this.maxCycles) {
         this.cycles = Math.max(this.cycles, this.maxCycles);
@@ -973,6 +985,18 @@ export class Kernel {
         if (owner >= 0) this.postSignal(owner, t, Signal.Pipe, deadHandle, false);
       }
     }
+  }
+
+  /** Cycle at which the current idle stretch began. */
+  private idleSince = 0;
+
+  /** True when some task waits for events (or sleeps) and so could be woken by a device. */
+  private anyTaskWaiting(): boolean {
+    for (let t = 0; t < this.userTasks; t++) {
+      const s = this.state[t];
+      if (s === JobState.WaitForEvent || s === JobState.Sleeping || s === JobState.SleepingDeep) return true;
+    }
+    return false;
   }
 
   private summaries(): TaskSummary[] {

@@ -133,11 +133,16 @@ export function createBoardRuntime(board: Board, options: BoardRuntimeOptions): 
     dma = {
       program: (channel: number, stream: BoardDmaStream) => {
         controller.program(channel, { source: stream.source, dest: stream.dest, length: stream.length, circularSource: stream.circularSource, circularDest: stream.circularDest, priority: stream.priority });
+        // Assigning a stream enables its channel interrupt (spec §1.2.30-37, assign).
+        irqs.unmask(GPDMA_FIRST_IRQ + channel);
       },
       start: (channel: number) => controller.start(channel),
       suspend: (channel: number) => controller.suspend(channel),
       resume: (channel: number) => controller.resume(channel),
-      reset: (channel: number) => controller.reset(channel),
+      reset: (channel: number) => {
+        irqs.mask(GPDMA_FIRST_IRQ + channel);
+        return controller.reset(channel);
+      },
       takeFlags: (channel: number) => {
         const flags = controller.pendingFlags(channel);
         controller.clearFlags(channel, flags);

@@ -11,8 +11,8 @@
  */
 
 import wabtInit from 'wabt';
-import { SYSCALLS, ExitPolicy } from '../../toolchain/abi/index.js';
-import { writeImage, type ImageTask } from '../../kernel/image/image.js';
+import { BUS_IMPORTS, SYSCALLS, ExitPolicy } from '../../toolchain/abi/index.js';
+import { writeImage, type ImageTaskInput } from '../../kernel/image/image.js';
 import { bootImage } from '../../kernel/boot/boot.js';
 import type { Kernel, RunResult } from '../../kernel/kernel.js';
 import { DEFAULT_KERNEL_CONFIG, type KernelConfig } from '../../kernel/config.js';
@@ -47,6 +47,8 @@ export interface WatTaskOptions {
 export function taskWat(o: WatTaskOptions): string {
   const imports = o.imports.map((name) => {
     const s = SYSCALLS.find((x) => x.name === name);
+    const bus = BUS_IMPORTS.find((b) => b.name === name);
+    if (bus !== undefined) return `(import "rampart" "${name}" (func $${name} (param i32${bus.write ? ' i32' : ''}) (result i32)))`;
     if (s === undefined) return `(import "rampart" "${name}" (func $${name} (param i32) (result i32)))`;
     return `(import "rampart" "${name}" (func $${name} ${s.args.map(() => '(param i32)').join(' ')} (result i32)))`;
   }).join('\n  ');
@@ -92,7 +94,7 @@ export interface TestTask {
 /** Build a real image from WAT tasks. */
 export function buildWatImage(tasks: readonly TestTask[], kernel: Partial<KernelConfig> = {}, board: Board = EMPTY_BOARD): Uint8Array {
   const config: KernelConfig = { ...DEFAULT_KERNEL_CONFIG, ...kernel };
-  const imageTasks: Omit<ImageTask, 'moduleSha256'>[] = tasks.map((t) => integrateModule(t.name, {
+  const imageTasks: ImageTaskInput[] = tasks.map((t) => integrateModule(t.name, {
     label: t.label,
     priority: t.priority ?? 1,
     quantum: t.quantum ?? 10,
@@ -113,7 +115,7 @@ export interface WatRun {
   readonly kernelLog: string[];
 }
 
-export function runWat(tasks: readonly TestTask[], kernel: Partial<KernelConfig> = {}, options: { seed?: number; maxCycles?: number; trace?: boolean; board?: Board } = {}): WatRun {
+export function runWat(tasks: readonly TestTask[], kernel: Partial<KernelConfig> = {}, options: { seed?: number; maxCycles?: number; trace?: boolean; board?: Board; scenario?: { text: string; file: string }; vcd?: boolean } = {}): WatRun {
   const lines: string[] = [];
   const kernelLog: string[] = [];
   const k = bootImage(buildWatImage(tasks, kernel, options.board), {
@@ -122,6 +124,8 @@ export function runWat(tasks: readonly TestTask[], kernel: Partial<KernelConfig>
     kernelLog: (l) => kernelLog.push(l),
     trace: options.trace ?? false,
     ...(options.maxCycles !== undefined ? { maxCycles: options.maxCycles } : {}),
+    ...(options.scenario !== undefined ? { scenario: options.scenario } : {}),
+    ...(options.vcd === true ? { vcd: true } : {}),
   });
   const result = k.run();
   return { kernel: k, result, lines, kernelLog };

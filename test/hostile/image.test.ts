@@ -1,8 +1,13 @@
 /**
- * Hostile images: every check of the image reader and of boot, fed its bad input.
+ * Hostile images (format v2): every check of the image reader and of boot, fed its bad
+ * input. Forged images are re-packed with consistent section hashes where the point is to
+ * reach a deeper check (an attacker can always recompute an unsigned image's hashes; only
+ * a signature stops that, see image-signature.test.ts).
  */
 import { describe, expect, it } from 'vitest';
-import { readImage, writeImage, ImageError } from '../../kernel/image/image.js';
+import { readImage, writeImage, ImageError, kernelConfigHash } from '../../kernel/image/image.js';
+import { readContainer, writeContainer, SectionKind, type SectionContent } from '../../kernel/image/sections.js';
+import { canonicalJson } from '../../kernel/image/json-fields.js';
 import { bootImage, ImageRefused } from '../../kernel/boot/boot.js';
 import { buildWatImage, taskWat } from '../helpers/wat.js';
 
@@ -11,23 +16,39 @@ const good = buildWatImage([
   { name: 'b', label: 2, wat: taskWat({ imports: ['log'], body: 'nop' }) },
 ]);
 
-function headerOf(bytes: Uint8Array): { json: Record<string, unknown>; rest: Uint8Array } {
-  const len = new DataView(bytes.buffer, bytes.byteOffset).getUint32(8, true);
-  return { json: JSON.parse(new TextDecoder().decode(bytes.subarray(12, 12 + len))), rest: bytes.subarray(12 + len) };
+type Json = Record<string, unknown>;
+
+/** The image's sections, editable. */
+function sectionsOf(bytes: Uint8Array): SectionContent[] {
+  return readContainer(bytes).sections.map((s) => ({ kind: s.kind, bytes: new Uint8Array(s.bytes) }));
 }
 
-function withHeader(json: unknown, rest: Uint8Array): Uint8Array {
-  const h = new TextEncoder().encode(JSON.stringify(json));
-  const out = new Uint8Array(12 + h.length + rest.length);
-  out.set(good.subarray(0, 8));
-  new DataView(out.buffer).setUint32(8, h.length, true);
-  out.set(h, 12);
-  out.set(rest, 12 + h.length);
+/** Split a task section into metadata JSON and module. */
+function splitTask(section: Uint8Array): { meta: Json; module: Uint8Array } {
+  const m = new DataView(section.buffer, section.byteOffset).getUint32(0, true);
+  return { meta: JSON.parse(new TextDecoder().decode(section.subarray(4, 4 + m))) as Json, module: section.subarray(4 + m) };
+}
+
+function joinTask(meta: unknown, module: Uint8Array): Uint8Array {
+  const json = canonicalJson(meta);
+  const out = new Uint8Array(4 + json.length + module.length);
+  new DataView(out.buffer).setUint32(0, json.length, true);
+  out.set(json, 4);
+  out.set(module, 4 + json.length);
   return out;
 }
 
-function refusal(bytes: Uint8Array): string {
-  try { bootImage(bytes, { seed: 0, console: { line: () => undefined } }); } catch (e) {
+/** Re-pack `good` with task `index`'s metadata edited (hashes made consistent again). */
+function withTaskMeta(index: number, edit: (meta: Json) => void): Uint8Array {
+  const sections = sectionsOf(good);
+  const { meta, module } = splitTask(sections[2 + index]!.bytes);
+  edit(meta);
+  sections[2 + index] = { kind: SectionKind.Task, bytes: joinTask(meta, module) };
+  return writeContainer(sections);
+}
+
+function refusal(bytes: Uint8Array, options: { kernelConfigHash?: string } = {}): string {
+  try { bootImage(bytes, { seed: 0, console: { line: () => undefined }, ...options }); } catch (e) {
     if (e instanceof ImageRefused) return e.message;
     throw e;
   }
@@ -40,67 +61,89 @@ describe('image reader', () => {
   });
   it.each([
     ['empty file', new Uint8Array(0), /truncated image: 0 bytes/],
-    ['bad magic', Uint8Array.from([1, 2, 3, 4, 1, 0, 0, 0, 0, 0, 0, 0]), /bad magic/],
+    ['bad magic', Uint8Array.from([1, 2, 3, 4, 2, 0, 0, 0, 0, 0, 0, 0]), /bad magic/],
   ])('refuses %s', (_, bytes, message) => {
     expect(() => readImage(bytes)).toThrow(message);
   });
-  it('refuses an unknown version', () => {
+  it('refuses an unknown version, including version 1', () => {
     const b = new Uint8Array(good); b[4] = 9;
-    expect(() => readImage(b)).toThrow('unsupported image format version 9');
+    expect(() => readImage(b)).toThrow('unsupported image format version 9 (this kernel reads version 2)');
+    const v1 = new Uint8Array(good); v1[4] = 1;
+    expect(() => readImage(v1)).toThrow('unsupported image format version 1');
   });
-  it('refuses an oversized header section and a truncated one', () => {
-    const b = new Uint8Array(good); new DataView(b.buffer).setUint32(8, 0x7fffffff, true);
-    expect(() => readImage(b)).toThrow(/oversized header section/);
-    const c = new Uint8Array(good); new DataView(c.buffer).setUint32(8, good.length, true);
-    expect(() => readImage(c)).toThrow(/truncated image: header section needs/);
+  it('refuses an oversized section and a truncated one', () => {
+    const b = new Uint8Array(good); new DataView(b.buffer).setUint32(12 + 44 * 2 + 8, 0x7fffffff, true);
+    expect(() => readImage(b)).toThrow('oversized task section: section 2 claims 2147483647 bytes (limit 33554432)');
+    const c = new Uint8Array(good); new DataView(c.buffer).setUint32(12 + 44 * 3 + 8, good.length, true);
+    expect(() => readImage(c)).toThrow(/^truncated image: section 3 \(task\) ends at byte \d+, the file has \d+$/);
   });
-  it('refuses every truncation of the payload', () => {
-    for (const cut of [1, 10, 100, 1000]) {
-      expect(() => readImage(good.subarray(0, good.length - cut))).toThrow(ImageError);
+  it('refuses every truncation', () => {
+    for (const cut of [1, 10, 100, 1000, good.length - 20, good.length - 1]) {
+      expect(() => readImage(good.subarray(0, good.length - cut))).toThrow(/^truncated image/);
     }
   });
   it('refuses trailing bytes, unknown fields, bad values and hash mismatches', () => {
-    const { json, rest } = headerOf(good);
     const extended = new Uint8Array(good.length + 3); extended.set(good);
     expect(() => readImage(extended)).toThrow(/3 trailing bytes/);
-    const unknown = structuredClone(json) as { tasks: Record<string, unknown>[] };
-    unknown.tasks[0]!.sneaky = 1;
-    expect(() => readImage(withHeader(unknown, rest))).toThrow("tasks[0]: unknown field 'sneaky'");
-    const prio = structuredClone(json) as { tasks: Record<string, unknown>[] };
-    prio.tasks[0]!.priority = 256;
-    expect(() => readImage(withHeader(prio, rest))).toThrow('tasks[0].priority: expected an integer in 0..255, got 256');
-    const caps = structuredClone(json) as { tasks: Record<string, unknown>[] };
-    caps.tasks[0]!.capabilities = 0x80000000;
-    expect(() => readImage(withHeader(caps, rest))).toThrow(/undefined capability bits/);
+    expect(() => readImage(withTaskMeta(0, (m) => { m.sneaky = 1; }))).toThrow("tasks[0]: unknown field 'sneaky'");
+    expect(() => readImage(withTaskMeta(0, (m) => { m.priority = 256; }))).toThrow('tasks[0].priority: expected an integer in 0..255, got 256');
+    expect(() => readImage(withTaskMeta(0, (m) => { m.capabilities = 0x80000000; }))).toThrow(/undefined capability bits/);
+    expect(() => readImage(withTaskMeta(0, (m) => { m.entry = 'main'; }))).toThrow('tasks[0].entry: invalid value "main"');
     const flipped = new Uint8Array(good); flipped[flipped.length - 5]! ^= 0x40;
-    expect(() => readImage(flipped)).toThrow('tasks[1]: module content does not match its hash');
-    const cfg = structuredClone(json) as { kernel: Record<string, unknown> };
-    cfg.kernel.exchangeAreaLen = 256;
-    expect(() => readImage(withHeader(cfg, rest))).toThrow('header.configHash does not match the kernel configuration it carries');
+    expect(() => readImage(flipped)).toThrow('section 3 (task): content does not match its SHA-256 in the section table');
+    // Module edited and the section hash recomputed, but not the metadata's module hash.
+    const sections = sectionsOf(good);
+    const tampered = sections[3]!.bytes; tampered[tampered.length - 5]! ^= 0x40;
+    expect(() => readImage(writeContainer(sections))).toThrow('tasks[1]: module content does not match its hash');
+    expect(() => readImage(withTaskMeta(1, (m) => { (m.module as Json).length = 9; }))).toThrow(/^truncated image: tasks\[1\] module should be 9 bytes, the section holds \d+$/);
   });
-  it('refuses at boot duplicate labels, the idle label and overlapping modules', () => {
-    const { json, rest } = headerOf(good);
-    const dup = structuredClone(json) as { tasks: Record<string, unknown>[] };
-    dup.tasks[1]!.label = 1;
-    expect(refusal(withHeader(dup, rest))).toContain("tasks 'a' and 'b' share label 0x1");
-    const idle = structuredClone(json) as { tasks: Record<string, unknown>[] };
-    idle.tasks[0]!.label = 0xcafe;
-    expect(refusal(withHeader(idle, rest))).toContain('label 0xcafe is reserved for the idle task');
-    const overlap = structuredClone(json) as { tasks: { module: { offset: number } }[] };
-    overlap.tasks[1]!.module.offset = 0;
-    expect(refusal(withHeader(overlap, rest))).toMatch(/overlaps another module|trailing bytes/);
+  it('refuses a task integrated for another kernel configuration', () => {
+    const sections = sectionsOf(good);
+    const kernel = JSON.parse(new TextDecoder().decode(sections[0]!.bytes)) as Json;
+    kernel.exchangeAreaLen = 256;
+    sections[0] = { kind: SectionKind.KernelConfig, bytes: canonicalJson(kernel) };
+    expect(() => readImage(writeContainer(sections))).toThrow(/^task 'a' was integrated for another kernel configuration \([0-9a-f]{16}\); this image's is [0-9a-f]{16}$/);
+  });
+  it('refuses at boot an image for another kernel configuration than the kernel\'s', () => {
+    const other = kernelConfigHash({ ...readImage(good).kernel, maxTasks: 4 });
+    expect(refusal(good, { kernelConfigHash: other })).toMatch(/image is for another kernel configuration \([0-9a-f]{16}\); this kernel was built for [0-9a-f]{16}/);
+  });
+  it('refuses at boot duplicate labels, the idle label and overlapping sections', () => {
+    expect(refusal(withTaskMeta(1, (m) => { m.label = 1; }))).toContain("tasks 'a' and 'b' share label 0x1");
+    expect(refusal(withTaskMeta(1, (m) => { m.label = 0xcafe; }))).toContain('label 0xcafe is reserved for the idle task');
+    // Two table entries pointing at the same bytes: v2 requires contiguous sections.
+    const overlap = new Uint8Array(good);
+    const view = new DataView(overlap.buffer);
+    view.setUint32(12 + 44 * 3 + 4, view.getUint32(12 + 44 * 2 + 4, true), true);
+    expect(refusal(overlap)).toMatch(/section 3 \(task\) starts at byte \d+; sections are contiguous in table order/);
   });
   it('refuses an exchange area outside the module memory', () => {
-    const { json, rest } = headerOf(good);
-    const bad = structuredClone(json) as { tasks: Record<string, unknown>[] };
-    bad.tasks[0]!.exchangeAddress = 65536 * 64;
-    const msg = refusal(withHeader(bad, rest));
+    const msg = refusal(withTaskMeta(0, (m) => { (m.memory as Json).exchangeAddress = 65536 * 64; }));
     expect(msg).toContain("task 'a': image metadata says exchange area at 4194304, module says 1024");
     expect(msg).toContain("task 'a': exchange area [4194304, +128) is not an aligned window");
   });
+  it('refuses at boot metadata that disagrees with the board or the module', () => {
+    const msg = refusal(withTaskMeta(0, (m) => { (m.resources as Json).devices = ['usart1']; (m.memory as Json).pages = 77; }));
+    expect(msg).toContain("task 'a': metadata lists device 'usart1', which the board does not give it");
+    expect(msg).toMatch(/task 'a': metadata says 77 memory pages, its module defines \d+/);
+  });
+  it('refuses a manifest that disagrees with the content', () => {
+    const sections = sectionsOf(good);
+    const image = readImage(good);
+    const claims = {
+      formatVersion: 2, kernelConfigSha256: image.configHash, boardSha256: image.boardSha256, sbomSha256: null,
+      tasks: image.tasks.map((t) => ({ name: t.name, label: t.label, sectionSha256: t.sectionSha256, moduleSha256: t.moduleSha256 })),
+    };
+    const ok = writeContainer([...sections, { kind: SectionKind.Manifest, bytes: canonicalJson({ image: claims }) }]);
+    expect(readImage(ok).tasks).toHaveLength(2);
+    const lying = structuredClone(claims); lying.tasks[1]!.sectionSha256 = '0'.repeat(64);
+    const bad = writeContainer([...sections, { kind: SectionKind.Manifest, bytes: canonicalJson({ image: lying }) }]);
+    expect(refusal(bad)).toMatch(/manifest disagrees with the image content: task 'b': manifest says section 0000000000000000, image has [0-9a-f]{16}/);
+  });
   it('round-trips through the writer', () => {
     const img = readImage(good);
-    const again = writeImage(img.kernel, img.tasks);
+    const again = writeImage(img.kernel, img.tasks, img.board);
     expect(Buffer.from(again).equals(Buffer.from(good))).toBe(true);
+    expect(() => readImage(new Uint8Array(0))).toThrow(ImageError);
   });
 });

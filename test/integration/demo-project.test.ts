@@ -11,10 +11,10 @@ import { runImageFile } from '../../toolchain/run.js';
 
 const demo = join(import.meta.dirname, '../../apps/demo');
 
-function run(image: string, extra: { seed?: number; maxCycles?: number; traceOut?: string } = {}) {
+async function run(image: string, extra: { seed?: number; maxCycles?: number; traceOut?: string } = {}) {
   let stdout = '';
   let stderr = '';
-  const code = runImageFile(image, { seed: extra.seed ?? 0, ...extra, stdout: (s) => { stdout += s; }, stderr: (s) => { stderr += s; } });
+  const code = await runImageFile(image, { seed: extra.seed ?? 0, ...extra, stdout: (s) => { stdout += s; }, stderr: (s) => { stderr += s; } });
   return { code, stdout, stderr };
 }
 
@@ -32,8 +32,8 @@ describe('the demo project', () => {
   it('builds and runs: ping and pong talk over IPC and a signal, deterministically', async () => {
     const built = await buildProject(demo, { out: image });
     expect(built.apps.map((a) => a.name)).toEqual(['ping', 'pong']);
-    const a = run(image, { traceOut: join(work, 'trace.json') });
-    const b = run(image);
+    const a = await run(image, { traceOut: join(work, 'trace.json') });
+    const b = await run(image);
     expect(a.code).toBe(0);
     expect(a.stdout).toBe([
       '[ping] ping: starting pong', '[pong] pong: ready',
@@ -48,10 +48,10 @@ describe('the demo project', () => {
     expect(trace.traceEvents.some((e) => e.name === 'switch-in' && e.tid === 1)).toBe(true);
   });
 
-  it('exit code 3 at --max-cycles, 2 for a refused image', () => {
-    expect(run(image, { maxCycles: 1000 }).code).toBe(3);
+  it('exit code 3 at --max-cycles, 2 for a refused image', async () => {
+    expect((await run(image, { maxCycles: 1000 })).code).toBe(3);
     writeFileSync(join(work, 'bad.rimg'), 'RIMG');
-    const bad = run(join(work, 'bad.rimg'));
+    const bad = await run(join(work, 'bad.rimg'));
     expect(bad.code).toBe(2);
     expect(bad.stderr).toContain('truncated image');
   });

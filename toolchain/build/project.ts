@@ -9,11 +9,11 @@
  * Every problem of every app is reported, each naming the file to fix.
  */
 
-import { existsSync, mkdirSync, readdirSync, readFileSync, renameSync, statSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, readdirSync, readFileSync, statSync, writeFileSync } from 'node:fs';
 import { join, relative, resolve } from 'node:path';
 import { SYSCALLS, PREEMPT_IMPORT } from '../abi/index.js';
 import type { KernelConfig } from '../../kernel/config.js';
-import { writeImage, type ImageTaskInput } from '../../kernel/image/image.js';
+import type { ImageTaskInput } from '../../kernel/image/image.js';
 import { readWasmInterface, exportedGlobalConst } from '../../kernel/platform/wasm-sections.js';
 import { checkTaskImports } from '../../kernel/boot/import-policy.js';
 import { ConfigError, readKernelConfigFile, readTaskConfigFile, type TaskConfig } from '../config/kconfig.js';
@@ -22,6 +22,8 @@ import { buildRustApp } from './rust.js';
 import { BoardError, checkBoard, generateTaskResourceHeaders, readBoard } from '../config/devicetree.js';
 import type { Board } from '../../kernel/board.js';
 import { instrument } from '../integrate/instrument.js';
+import { IntegrationError, packProject, type PackResult } from '../integrate/pack.js';
+import { MemoryLayoutError, reserveSharedRange } from '../integrate/memory-layout.js';
 
 /** Blocking syscalls: Asyncify is restricted to these imports (plus preempt). */
 export const BLOCKING_IMPORTS: readonly string[] = SYSCALLS.filter((s) => s.blocking).map((s) => s.name);
@@ -35,6 +37,8 @@ export class ProjectError extends Error {
 
 export interface BuildProjectOptions {
   readonly out?: string;
+  /** Integrator private key file (default: PROJECT/keys/, see toolchain/integrate/keys.ts). */
+  readonly signingKey?: string;
   /** Progress lines (stderr in the CLI). */
   readonly progress?: (line: string) => void;
 }
@@ -51,13 +55,27 @@ export interface BuildProjectResult {
   readonly imagePath: string;
   readonly kernel: KernelConfig;
   readonly apps: readonly BuiltApp[];
+  /** What packing and signing produced: companion files, section sizes, signer. */
+  readonly integration: PackResult;
 }
 
 /** Task names appear in console lines and file names: keep them plain. */
 const APP_NAME = /^[A-Za-z0-9_][A-Za-z0-9_.-]{0,63}$/;
 
 /** Turn one app module into an image task: check imports, instrument, locate its windows. */
-export function integrateModule(name: string, config: TaskConfig, wasm: Uint8Array, configFile: string, kernel: KernelConfig): ImageTaskInput {
+export function integrateModule(name: string, config: TaskConfig, module: Uint8Array, configFile: string, kernel: KernelConfig, board?: Board): ImageTaskInput {
+  let wasm = module;
+  if (board !== undefined && board.shms.length > 0) {
+    // Every task may map any SHM: its memory spans the SHM windows, its own data stays below.
+    const lowest = Math.min(...board.shms.map((s) => s.baseAddress));
+    const highest = Math.max(...board.shms.map((s) => s.baseAddress + s.size));
+    try {
+      wasm = reserveSharedRange(wasm, name, lowest, highest);
+    } catch (error) {
+      if (error instanceof MemoryLayoutError) throw new ProjectError([error.message]);
+      throw error;
+    }
+  }
   const before = readWasmInterface(wasm);
   const problems = checkTaskImports(name, before, config.capabilities, { configFile, allowPreempt: false });
   if (before.imports.some((i) => i.name === PREEMPT_IMPORT)) problems.push(`task '${name}': already instrumented (imports rampart.preempt)`);
@@ -191,7 +209,7 @@ export async function buildProject(projectDir: string, options: BuildProjectOpti
         : language === 'assemblyscript' ? await buildAssemblyScript(common)
           : await buildCApp({ ...common, sdkIncludeDir: resourceDir });
       if (result.diagnostics.trim() !== '') progress(result.diagnostics.trimEnd());
-      tasks.push(integrateModule(name, config, result.wasm, rel(join(appDir, 'task.conf')), kernel));
+      tasks.push(integrateModule(name, config, result.wasm, rel(join(appDir, 'task.conf')), kernel, boardDesc));
       built.push({ name, config, toolchain: result.toolchain, cached: result.cached, moduleBytes: result.wasm.length });
       progress(`  ${result.cached ? 'CACHED ' : ({ c: 'CC     ', rust: 'CARGO  ', assemblyscript: 'ASC    ' } as const)[language]} ${name} (${Date.now() - started} ms)`);
     } catch (error) {
@@ -201,13 +219,23 @@ export async function buildProject(projectDir: string, options: BuildProjectOpti
   }
   if (problems.length > 0) throw new ProjectError(problems);
 
-  const image = writeImage(kernel, tasks, boardDesc);
-  const out = resolve(options.out ?? join(dir, 'build', 'image.rimg'));
-  mkdirSync(resolve(out, '..'), { recursive: true });
-  const tmp = `${out}.tmp-${process.pid}`;
-  writeFileSync(tmp, image);
-  renameSync(tmp, out);
-  progress(`  IMAGE   ${rel(out)} (${image.length} bytes, ${tasks.length} tasks)`);
-  return { imagePath: out, kernel, apps: built };
+  // Pack and sign (toolchain/integrate/pack.ts): app signatures against trust.json, SBOM,
+  // manifest, the signed image and the detached signatures beside it, written atomically.
+  const started = Date.now();
+  let packed: PackResult;
+  try {
+    packed = await packProject({
+      projectDir: dir, kernel, board: boardDesc, tasks, apps: built, progress, rel,
+      ...(options.out !== undefined ? { out: options.out } : {}),
+      ...(options.signingKey !== undefined ? { signingKey: options.signingKey } : {}),
+    });
+  } catch (error) {
+    if (error instanceof IntegrationError) throw new ProjectError(error.problems);
+    throw error;
+  }
+  progress(`  IMAGE   ${rel(packed.imagePath)} (${packed.imageBytes} bytes, ${tasks.length} tasks, signed by ${packed.signer.fingerprint}${packed.signer.development ? ' DEVELOPMENT KEY' : ''}, ${Date.now() - started} ms)`);
+  progress(`  SBOM    ${rel(packed.sbomPath)}`);
+  progress(`  MANIFEST ${rel(packed.manifestPath)}`);
+  return { imagePath: packed.imagePath, kernel, apps: built, integration: packed };
 }
 
