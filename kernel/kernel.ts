@@ -36,6 +36,11 @@ import type { DmaEndpoint } from './board.js';
 import { DeviceManager } from './managers/device/device-manager.js';
 import { ShmManager, ShmRole } from './managers/memory/shm-manager.js';
 import { DmaManager, StreamState } from './managers/dma/dma-manager.js';
+import { SecurityManager, SecurityEvent, type JournalPolicy } from './managers/security/security-manager.js';
+import { JournalKind, JOURNAL_KIND_NAMES } from './managers/security/journal.js';
+import type { Injection } from './managers/security/injection.js';
+import { LoopCounterMismatch } from './sched/scheduler.js';
+import { SYSCALL_COUNT } from '../toolchain/abi/index.js';
 
 /** Gates return this instead of a status when the caller was descheduled. */
 export const DESCHEDULED = -1;
@@ -96,6 +101,12 @@ export interface KernelOptions {
   readonly scenario?: { readonly text: string; readonly file: string };
   /** Record GPIO pins and IRQ lines as a VCD waveform. */
   readonly vcd?: boolean;
+  /** Backup memory from a previous run (`--backup`): the abnormal-event journal area. */
+  readonly journal?: Uint8Array;
+  /** What to do at boot when previous runs journaled abnormal events. */
+  readonly journalPolicy?: JournalPolicy;
+  /** Faults to inject into the kernel itself (`--inject`). */
+  readonly inject?: readonly Injection[];
 }
 
 /** Builds the import object of one task; provided by `syscalls/table.ts` to avoid a cycle. */
@@ -111,6 +122,10 @@ const RESTART_BACKOFF_MAX_TICKS = 1024;
  * kernel deadline was pending means nothing will ever wake the waiting tasks.
  */
 const IDLE_DEVICE_HORIZON_CYCLES = 600 * 64_000_000;
+/** Watchdog window in ticks (ms): a task's CPU share is judged over one second of virtual time. */
+const WATCHDOG_WINDOW_TICKS = 1000;
+/** Share of a window above which a task that kept others waiting is journaled as over budget. */
+const WATCHDOG_MAX_SHARE = 0.9;
 /** Largest single slice budget: keeps the i32 budget global far from overflow. */
 const MAX_SLICE_CYCLES = 1 << 30;
 
@@ -199,6 +214,9 @@ export class Kernel {
   /** Scratch for DMA event pops: [handle, state]. */
   readonly dmaScratch = new Uint32Array(2);
 
+  // ---- countermeasures ----
+  readonly security: SecurityManager;
+
   // ---- the running slice ----
   current = IDLE;
   /** Task whose Wasm code is on the host stack right now, or IDLE. */
@@ -231,6 +249,7 @@ export class Kernel {
     this.console = new ConsoleBuffer(descriptors.map((d) => d.name), options.console, config.buildTarget === 'release');
     this.trace = options.trace ? new Trace(descriptors.map((d) => d.name), config.nominalFrequencyHz) : undefined;
     this.maxCycles = options.maxCycles ?? Infinity;
+    this.journalPolicy = options.journalPolicy ?? 'continue';
     this.cyclesPerTick = Math.floor(config.nominalFrequencyHz / config.systickHz);
     if (this.cyclesPerTick < 1) throw new KernelPanic('nominal frequency below the tick rate');
 
@@ -264,9 +283,12 @@ export class Kernel {
     this.statSwitches = new Float64Array(n);
     this.pendingRestart = new Uint8Array(n);
 
+    this.security = new SecurityManager(this.entropy.next32(), n, SYSCALL_COUNT, options.journal, options.inject ?? []);
     const schedInfo = descriptors.map((d) => ({ priority: d.priority, quantum: Math.max(1, d.quantum) }));
     schedInfo.push({ priority: 0, quantum: 1 });
-    this.sched = config.scheduler === 'fifo' ? new FifoScheduler(schedInfo) : new RrmqScheduler(schedInfo);
+    const injector = this.security.injector;
+    const hooks = { skipIteration: () => injector.armed && injector.take('skip-loop', this.cycles) !== undefined };
+    this.sched = config.scheduler === 'fifo' ? new FifoScheduler(schedInfo, hooks) : new RrmqScheduler(schedInfo, hooks);
 
     for (let t = 0; t < this.userTasks; t++) {
       const d = descriptors[t]!;
@@ -302,16 +324,93 @@ export class Kernel {
     if (this.config.buildTarget === 'debug') {
       this.kernelLog('rampart: DEBUG build: not for production (log enabled, faults do not panic)');
     }
+    const journal = this.security.journal;
+    for (const problem of journal.problems) this.kernelLog(`rampart: journal: ${problem}`);
+    const refused = new Set<number>();
+    for (const r of journal.previous) {
+      this.kernelLog(`rampart: journal: boot ${r.boot}, cycle ${r.cycle}: ${JOURNAL_KIND_NAMES[r.kind] ?? `event ${r.kind}`}${r.label !== 0 ? ` (task 0x${r.label.toString(16)})` : ''}`);
+      if (this.journalPolicy === 'refuse-task' && r.label !== 0) refused.add(r.label);
+    }
+    this.sealTask(this.idleIndex);
     for (let t = 0; t < this.userTasks; t++) {
       this.newJob(t);
       const d = this.descriptors[t]!;
-      if (d.autoStart) {
+      if (refused.has(d.label)) {
+        this.kernelLog(`rampart: journal policy refuse-task: task '${d.name}' is not started (abnormal events in previous runs)`);
+        this.state[t] = JobState.NotStarted;
+      } else if (d.autoStart) {
         this.state[t] = JobState.Ready;
         this.sched.schedule(t);
       } else {
         this.state[t] = JobState.NotStarted;
       }
     }
+    this.security.sealQueues(this.queueDigest());
+  }
+
+  private readonly journalPolicy: JournalPolicy;
+
+  // ======================================================================
+  // countermeasures
+  // ======================================================================
+
+  private sealTask(t: number): void {
+    this.security.sealTask(t, this.label[t]!, this.capabilities[t]!, this.domain[t]!, this.handle[t]!);
+  }
+
+  /** Verify task t's table entry; a mismatch is a journaled security panic. */
+  checkTask(t: number): void {
+    if (!this.security.taskIntact(t, this.label[t]!, this.capabilities[t]!, this.domain[t]!, this.handle[t]!)) {
+      this.securityPanic(JournalKind.IntegrityTaskTable, t, `task table entry of '${this.taskName(t)}' was altered`);
+    }
+  }
+
+  /** Capabilities of task t, after verifying its table entry. */
+  capsOf(t: number): number {
+    this.checkTask(t);
+    return this.capabilities[t]!;
+  }
+
+  /**
+   * The second, independent evaluation of a capability check, right before the privileged
+   * action it allows. If the first check was skipped (a glitch), this one disagrees.
+   */
+  confirmCapability(t: number, cap: number): void {
+    if ((this.capabilities[t]! & cap) === 0) {
+      this.securityPanic(JournalKind.RedundantCheck, t, `privileged action by '${this.taskName(t)}' without its capability (the first check was bypassed)`);
+    }
+  }
+
+  /** Fault injection: true when the next first-level check must be skipped. */
+  injectSkipCheck(): boolean {
+    return this.security.injector.armed && this.security.injector.take('skip-check', this.cycles) !== undefined;
+  }
+
+  queueDigest(): number {
+    const key = this.security.key;
+    return this.sched.digest((v) => key.int32s(v));
+  }
+
+  private checkQueues(): void {
+    if (!this.security.queuesIntact(this.queueDigest())) {
+      this.securityPanic(JournalKind.IntegritySchedQueue, IDLE, 'scheduler queues were altered outside the scheduler');
+    }
+  }
+
+  /** Queue a READY task (every scheduler mutation re-seals the queues' code). */
+  scheduleTask(t: number): void {
+    this.sched.schedule(t);
+    this.security.sealQueues(this.queueDigest());
+  }
+
+  /** Journal a security event, then panic: kernel data can no longer be trusted. */
+  securityPanic(kind: JournalKind, t: number, message: string): never {
+    this.security.record(kind, this.cycles, t >= 0 && t < this.userTasks ? this.label[t]! : 0, 0);
+    this.raisePanic(`security: ${message}`);
+  }
+
+  private taskName(t: number): string {
+    return t === this.idleIndex ? 'idle' : this.descriptors[t]?.name ?? `#${t}`;
   }
 
   /** A fresh job for task t: new handle generation, new instance, new `_start` seed. */
@@ -321,6 +420,8 @@ export class Kernel {
     this.returnSlot[t] = Status.NonSense;
     const d = this.descriptors[t]!;
     this.instances[t] = new TaskInstance(d.module, this.importFactory(this, t), d.layout);
+    this.security.forgetContext(t);
+    this.sealTask(t);
   }
 
   /** Run until nothing can ever run again, a panic, or `maxCycles`. */
@@ -336,6 +437,7 @@ export class Kernel {
     } catch (error) {
       if (!(error instanceof KernelPanic)) throw error;
       end = { kind: 'panic', message: error.message };
+      this.security.record(JournalKind.KernelPanic, this.cycles, 0, 0);
     }
     for (let t = 0; t < this.userTasks; t++) this.console.flush(t);
     return { end, cycles: this.cycles, tasks: this.summaries(), droppedEvents: this.droppedEvents };
@@ -344,6 +446,25 @@ export class Kernel {
   /** Enter task t and come back when it switched out, ended or faulted. */
   private runSlice(t: number): void {
     const inst = this.instances[t]!;
+    this.checkTask(t);
+    if (!inst.fresh) {
+      const mem = inst.memoryBytes();
+      const start = inst.savedContextStart();
+      const injector = this.security.injector;
+      if (injector.armed && injector.take('corrupt-context', this.cycles, this.taskName(t)) !== undefined) {
+        mem[start] = mem[start]! ^ 0x10;
+      }
+      if (!this.security.contextIntact(t, mem, start)) {
+        this.security.record(JournalKind.IntegritySavedContext, this.cycles, this.label[t]!, 0);
+        if (this.config.buildTarget === 'release') this.raisePanic(`security: saved context of '${this.taskName(t)}' was altered while it was suspended`);
+        inst.killed = true;
+        this.fault(t, { kind: 'kernel-refused', message: 'saved context altered while suspended (integrity check failed): not resumed' });
+        if (this.current === t) this.current = IDLE;
+        if (this.pendingRestart[t] === 1) { this.pendingRestart[t] = 0; this.restart(t); }
+        if (this.current === IDLE && this.stopRequested === null) this.current = this.electNext(false);
+        return;
+      }
+    }
     this.statSwitches[t] = this.statSwitches[t]! + 1;
     this.beginSlice(t);
     this.trace?.switchIn(t, this.cycles);
@@ -372,8 +493,11 @@ export class Kernel {
         else this.terminate(t, 0); // `_start` returned: exit(0) (the C runtime calls exit itself)
       }
       if (this.current === t) this.current = IDLE;
-    } else if (this.shm.shms.length > 0 && !this.isTerminated(t)) {
-      this.syncShmOut(t);
+    } else {
+      if (this.shm.shms.length > 0 && !this.isTerminated(t)) this.syncShmOut(t);
+      // Suspended: seal its saved context, checked before it is ever resumed.
+      const mem = inst.memoryBytes();
+      this.security.sealContext(t, mem, inst.savedContextStart(), inst.savedContextEnd());
     }
     if (this.pendingRestart[t] === 1) {
       this.pendingRestart[t] = 0;
@@ -410,6 +534,11 @@ export class Kernel {
   /** Fold the running slice into `cycles` and the running task's statistics, then catch up ticks. */
   account(): void {
     const t = this.current;
+    const injector = this.security.injector;
+    if (injector.armed && t !== IDLE && injector.take('flip-table', this.cycles, this.taskName(t)) !== undefined) {
+      // A glitch in the task table: the running task suddenly holds CAP_CRY_KRNG.
+      this.capabilities[t] = this.capabilities[t]! ^ (1 << 21);
+    }
     if (t !== IDLE) {
       const inst = this.instances[t]!;
       const left = inst.budget.value as number;
@@ -437,7 +566,12 @@ export class Kernel {
     const target = Math.floor(this.cycles / this.cyclesPerTick);
     while (this.tick < target) {
       this.tick++;
-      if (this.current !== IDLE && !this.quantumExpired && this.sched.tick()) this.quantumExpired = true;
+      if (this.current !== IDLE && !this.quantumExpired) {
+        this.checkQueues();
+        if (this.sched.tick()) this.quantumExpired = true;
+        this.security.sealQueues(this.queueDigest());
+      }
+      if (this.tick % WATCHDOG_WINDOW_TICKS === 0) this.watchdog();
       if (this.deadlinesDirty) this.recomputeDeadline();
       if (this.tick >= this.nextDeadline) this.fireDeadlines();
     }
@@ -533,7 +667,7 @@ export class Kernel {
     this.cancelDelay(t);
     this.returnSlot[t] = status;
     this.state[t] = JobState.Ready;
-    this.sched.schedule(t);
+    this.scheduleTask(t);
   }
 
   /** A new event for r: wake it with INTR if it waits or sleeps shallowly (the event stays queued). */
@@ -654,7 +788,7 @@ export class Kernel {
    * only when nothing pending can ever make a task ready (or the cycle limit is reached).
    */
   private electNext(stillReady: boolean): number {
-    let next = this.sched.elect(stillReady);
+    let next = this.electChecked(stillReady);
     if (next === IDLE) this.idleSince = this.cycles;
     while (next === IDLE) {
       if (this.deadlinesDirty) this.recomputeDeadline();
@@ -674,9 +808,25 @@ export class Kernel {
       this.cycles = Math.max(this.cycles, target);
       this.runtime.advanceTo(this.cycles);
       this.processTicks();
-      next = this.sched.elect(false);
+      next = this.electChecked(false);
     }
     this.current = next;
+    return next;
+  }
+
+  /** Election with the queues' integrity verified before and re-sealed after. */
+  private electChecked(stillReady: boolean): number {
+    const injector = this.security.injector;
+    if (injector.armed && injector.take('corrupt-queue', this.cycles) !== undefined) this.sched.corruptForInjection();
+    this.checkQueues();
+    let next: number;
+    try {
+      next = this.sched.elect(stillReady);
+    } catch (error) {
+      if (error instanceof LoopCounterMismatch) this.securityPanic(JournalKind.LoopCounter, IDLE, error.message);
+      throw error;
+    }
+    this.security.sealQueues(this.queueDigest());
     return next;
   }
 
@@ -696,6 +846,7 @@ export class Kernel {
   fault(t: number, f: Omit<TaskFault, 'cycle'>): void {
     const fault: TaskFault = { ...f, cycle: this.cycles };
     this.faults[t] = fault;
+    this.security.record(JournalKind.TaskFault, this.cycles, this.label[t]!, 0);
     this.state[t] = JobState.Fault;
     this.kernelLog(`rampart: task '${this.descriptors[t]!.name}' faulted at cycle ${this.cycles}: ${fault.message}`);
     this.trace?.instant(t, this.cycles, `fault: ${fault.message}`);
@@ -710,7 +861,9 @@ export class Kernel {
     const n = this.taskCount;
     this.console.flush(t);
     this.cancelDelay(t);
+    this.checkQueues();
     this.sched.remove(t);
+    this.security.sealQueues(this.queueDigest());
     for (let a = 0; a < this.alarmTask.length; a++) {
       if (this.alarmTask[a] === t) { this.alarmTask[a] = -1; this.deadlinesDirty = true; }
     }
@@ -741,6 +894,7 @@ export class Kernel {
     if (policy === ExitPolicy.Restart) {
       this.crashStreak[t] = this.crashStreak[t]! + 1;
       const streak = this.crashStreak[t]!;
+      if (streak === RESTART_BACKOFF_AFTER) this.security.record(JournalKind.WatchdogFaults, this.cycles, this.label[t]!, streak);
       if (streak > RESTART_BACKOFF_AFTER) {
         const delay = Math.min(RESTART_BACKOFF_MAX_TICKS, 2 ** (streak - RESTART_BACKOFF_AFTER));
         this.kernelLog(`rampart: task '${name}' is crash-looping (${streak} abnormal ends): restart in ${delay} ms`);
@@ -770,7 +924,7 @@ export class Kernel {
     this.kernelLog(`rampart: task '${this.descriptors[t]!.name}' restarted (job ${this.restarts[t]! + 1})`);
     this.faults[t] = null;
     this.state[t] = JobState.Ready;
-    this.sched.schedule(t);
+    this.scheduleTask(t);
   }
 
   /** Panic: record it (so a task that catches the throw cannot continue) and throw. */
@@ -983,6 +1137,25 @@ export class Kernel {
         sm.setCreds(s, ShmRole.User, 0);
         sm.user[s] = owner;
         if (owner >= 0) this.postSignal(owner, t, Signal.Pipe, deadHandle, false);
+      }
+    }
+  }
+
+  /**
+   * The watchdog, once per window: a task that took more than WATCHDOG_MAX_SHARE of the
+   * window while other tasks were ready is journaled (once per task). It is not stopped:
+   * RRMQ already guarantees the others run; the journal is for the integrator's eyes.
+   */
+  private watchdog(): void {
+    const window = WATCHDOG_WINDOW_TICKS * this.cyclesPerTick;
+    const sec = this.security;
+    for (let t = 0; t < this.userTasks; t++) {
+      const used = this.statCycles[t]! - sec.windowStart[t]!;
+      sec.windowStart[t] = this.statCycles[t]!;
+      if (used > window * WATCHDOG_MAX_SHARE && this.sched.size() > 1 && sec.budgetReported[t] === 0) {
+        sec.budgetReported[t] = 1;
+        sec.record(JournalKind.WatchdogBudget, this.cycles, this.label[t]!, Math.round((used / window) * 100));
+        this.kernelLog(`rampart: watchdog: task '${this.taskName(t)}' used ${Math.round((used / window) * 100)}% of a ${WATCHDOG_WINDOW_TICKS} ms window while others were ready`);
       }
     }
   }

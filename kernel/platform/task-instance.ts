@@ -116,6 +116,17 @@ export class TaskInstance {
     this.exports.asyncify_start_unwind(base);
   }
 
+  /** First byte of the saved call stack in the Asyncify save area (after its 8-byte header). */
+  savedContextStart(): number {
+    return this.layout.asyncifyDataAddress + 8;
+  }
+
+  /** End of the saved call stack: the save area's current pointer after an unwind. */
+  savedContextEnd(): number {
+    if (this.mem32.byteLength === 0) this.refreshViews();
+    return this.mem32[this.layout.asyncifyDataAddress >>> 2]!;
+  }
+
   /** After `_start` returned: true when it was an unwind (task suspended), false when it really returned. */
   completeReturn(): boolean {
     if (!this.unwinding) return false;

@@ -7,7 +7,7 @@
  * the others, whatever the policy.
  */
 
-import type { Scheduler, SchedulerTaskInfo } from './scheduler.js';
+import type { Scheduler, SchedulerHooks, SchedulerTaskInfo } from './scheduler.js';
 
 export class FifoScheduler implements Scheduler {
   private readonly ring: Int32Array;
@@ -17,7 +17,7 @@ export class FifoScheduler implements Scheduler {
   private quantum = 0;
   private readonly queued: Uint8Array;
 
-  constructor(private readonly tasks: readonly SchedulerTaskInfo[]) {
+  constructor(private readonly tasks: readonly SchedulerTaskInfo[], _hooks?: SchedulerHooks) {
     this.ring = new Int32Array(tasks.length);
     this.queued = new Uint8Array(tasks.length);
   }
@@ -79,5 +79,13 @@ export class FifoScheduler implements Scheduler {
 
   size(): number {
     return this.count + (this.running === -1 ? 0 : 1);
+  }
+
+  digest(code: (values: Int32Array) => number): number {
+    return code(this.ring) ^ Math.imul(this.head + 1, 3) ^ Math.imul(this.count + 1, 5) ^ Math.imul(this.running + 2, 7) ^ Math.imul(this.quantum, 11);
+  }
+
+  corruptForInjection(): void {
+    this.ring[this.head] = this.ring[this.head]! ^ 1;
   }
 }

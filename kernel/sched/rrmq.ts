@@ -14,7 +14,7 @@
  * Everything is preallocated; nothing allocates after construction.
  */
 
-import type { Scheduler, SchedulerTaskInfo } from './scheduler.js';
+import { LoopCounterMismatch, type Scheduler, type SchedulerHooks, type SchedulerTaskInfo } from './scheduler.js';
 
 const NONE = -1;
 
@@ -46,17 +46,27 @@ class JobSet {
     this.task[cell] = NONE;
     this.used--;
   }
-  /** Highest priority, ties to the lowest cell index. */
-  best(): number {
+  /**
+   * Highest priority, ties to the lowest cell index. A critical loop: it counts up and a
+   * shadow counts down, and a disagreement at the end (a skipped or repeated iteration)
+   * means the election cannot be trusted.
+   */
+  best(hooks: SchedulerHooks | undefined): number {
     let bestCell = NONE;
     let bestPriority = -1;
     const cells = this.task;
-    for (let i = 0; i < cells.length; i++) {
-      if (cells[i] !== NONE && this.priority[i]! > bestPriority) {
+    const n = cells.length;
+    let down = n;
+    let i = 0;
+    for (; i < n; i++) {
+      if (hooks !== undefined && hooks.skipIteration()) i++;
+      if (i < n && cells[i] !== NONE && this.priority[i]! > bestPriority) {
         bestPriority = this.priority[i]!;
         bestCell = i;
       }
+      down--;
     }
+    if (i !== n || down !== 0) throw new LoopCounterMismatch(`RRMQ election loop ran ${n - down} of ${n} iterations but ended at ${i}`);
     return bestCell;
   }
 }
@@ -69,7 +79,7 @@ export class RrmqScheduler implements Scheduler {
   /** 1 while a task is in either set or running: one cell per task at most. */
   private readonly queued: Uint8Array;
 
-  constructor(private readonly tasks: readonly SchedulerTaskInfo[]) {
+  constructor(private readonly tasks: readonly SchedulerTaskInfo[], private readonly hooks?: SchedulerHooks) {
     this.active = new JobSet(tasks.length);
     this.backed = new JobSet(tasks.length);
     this.queued = new Uint8Array(tasks.length);
@@ -101,7 +111,7 @@ export class RrmqScheduler implements Scheduler {
       this.backed = swap;
     }
     if (this.active.used === 0) return NONE;
-    this.running = this.active.best();
+    this.running = this.active.best(this.hooks);
     return this.active.task[this.running]!;
   }
 
@@ -135,5 +145,17 @@ export class RrmqScheduler implements Scheduler {
 
   size(): number {
     return this.active.used + this.backed.used;
+  }
+
+  digest(code: (values: Int32Array) => number): number {
+    return code(this.active.task) ^ Math.imul(code(this.active.quantum), 3) ^ Math.imul(code(this.backed.task), 5)
+      ^ Math.imul(code(this.backed.priority), 7) ^ Math.imul(code(this.active.priority), 11) ^ Math.imul(this.running + 2, 13);
+  }
+
+  corruptForInjection(): void {
+    // A glitch turns the first unused active cell into a phantom job of task 0.
+    const cells = this.active.task;
+    for (let i = 0; i < cells.length; i++) if (cells[i] === NONE) { cells[i] = 0; return; }
+    this.active.priority[0] = this.active.priority[0]! ^ 0x40;
   }
 }

@@ -32,4 +32,19 @@ export interface Scheduler {
   remove(task: number): void;
   /** Number of queued jobs, running one included. */
   size(): number;
+  /** Integrity code of the queues (every cell, the running job, which set is active). */
+  digest(code: (values: Int32Array) => number): number;
+  /** Fault injection: overwrite one queue cell, as a glitch would. */
+  corruptForInjection(): void;
+}
+
+/** Hooks the kernel gives a scheduler: fault injection into its critical loop. */
+export interface SchedulerHooks {
+  /** True when the next iteration of a critical loop must be skipped (injected fault). */
+  skipIteration(): boolean;
+}
+
+/** A critical loop ended with up and down counters that disagree. */
+export class LoopCounterMismatch extends Error {
+  override readonly name = 'LoopCounterMismatch';
 }

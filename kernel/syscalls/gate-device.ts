@@ -28,7 +28,7 @@ function ownedDevice(k: Kernel, t: number, handle: number): number {
   if (d < 0) return -Status.Invalid;
   if (dm.ownerTask[d] !== t) return -Status.Denied;
   const cap = dm.devices[d]!.capability & CAP_DEV_MASK;
-  if (cap === 0 || (k.capabilities[t]! & cap) === 0) return -Status.Denied;
+  if (cap === 0 || (k.capsOf(t) & cap) === 0) return -Status.Denied;
   return d;
 }
 

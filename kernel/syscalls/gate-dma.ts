@@ -16,7 +16,7 @@ export function gateGetDmaStreamHandle(k: Kernel, t: number, label: number): num
   const dm = k.dma;
   const s = dm.byLabel(label);
   if (s < 0) return Status.Invalid;
-  if ((k.capabilities[t]! & Cap.DevDma) === 0) return Status.Denied;
+  if ((k.capsOf(t) & Cap.DevDma) === 0) return Status.Denied;
   if (dm.ownerTask[s] !== t) return Status.Invalid;
   writeExchangeU32(k, t, 0, dm.handles[s]!);
   return Status.Ok;
@@ -26,7 +26,7 @@ function ownedStream(k: Kernel, t: number, handle: number): number {
   const s = k.dma.resolve(handle);
   if (s < 0) return -Status.Invalid;
   if (k.dma.ownerTask[s] !== t) return -Status.Denied;
-  if ((k.capabilities[t]! & Cap.DevDma) === 0) return -Status.Denied;
+  if ((k.capsOf(t) & Cap.DevDma) === 0) return -Status.Denied;
   return s;
 }
 

@@ -15,7 +15,7 @@ function resolvePin(k: Kernel, t: number, handle: number, io: number): number {
   const d = dm.resolve(handle);
   if (d < 0) return -Status.Invalid;
   if (dm.ownerTask[d] !== t) return -Status.Denied;
-  if ((k.capabilities[t]! & (Cap.DevIo | Cap.DevBuses)) === 0) return -Status.Denied;
+  if ((k.capsOf(t) & (Cap.DevIo | Cap.DevBuses)) === 0) return -Status.Denied;
   const ios = dm.devices[d]!.ios;
   const i = io & 0xff;
   if (i >= ios.length) return -Status.Invalid;

@@ -10,7 +10,7 @@ import { CAP_DEV_MASK, Status } from '../../toolchain/abi/index.js';
 import type { Kernel } from '../kernel.js';
 
 function ownedIrq(k: Kernel, t: number, irqArg: number): number {
-  if ((k.capabilities[t]! & CAP_DEV_MASK) === 0) return -Status.Denied;
+  if ((k.capsOf(t) & CAP_DEV_MASK) === 0) return -Status.Denied;
   const irq = irqArg & 0xffff;
   if (irq >= 256) return -Status.Invalid;
   const d = k.devices.irqDevice[irq]!;

@@ -25,12 +25,14 @@ export function gateYield(k: Kernel, t: number): number {
 
 /** start(label): queue a task that was never started. */
 export function gateStart(k: Kernel, t: number, label: number): number {
-  if ((k.capabilities[t]! & Cap.SysProcstart) === 0) return Status.Denied;
+  if (!k.injectSkipCheck() && (k.capsOf(t) & Cap.SysProcstart) === 0) return Status.Denied;
   const target = k.findLabel(label >>> 0);
   if (target < 0) return Status.Invalid;
   if (k.state[target] !== JobState.NotStarted || k.sched.isQueued(target)) return Status.Invalid;
+  // Countermeasure: a second, independent check right before the privileged action.
+  k.confirmCapability(t, Cap.SysProcstart);
   k.state[target] = JobState.Ready;
-  k.sched.schedule(target);
+  k.scheduleTask(target);
   return Status.Ok;
 }
 

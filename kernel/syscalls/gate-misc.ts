@@ -16,7 +16,9 @@ export function gateLog(k: Kernel, t: number, length: number): number {
 }
 
 export function gateGetRandom(k: Kernel, t: number): number {
-  if ((k.capabilities[t]! & Cap.CryKrng) === 0) return Status.Denied;
+  if (!k.injectSkipCheck() && (k.capsOf(t) & Cap.CryKrng) === 0) return Status.Denied;
+  // Countermeasure: a second, independent check right before the privileged action.
+  k.confirmCapability(t, Cap.CryKrng);
   writeExchangeU32(k, t, 0, k.entropy.next32());
   return Status.Ok;
 }

@@ -14,6 +14,8 @@ import { BUS_IMPORTS, PREEMPT_IMPORT, Status, SYSCALL_IMPORT_MODULE, SYSCALLS, t
 import { IMPLEMENTED_FAMILIES } from '../boot/import-policy.js';
 import type { Kernel } from '../kernel.js';
 import type { Gate } from './gate.js';
+import { PATH_DISPATCH, PATH_ENTRY, PATH_EXIT, SecurityManager } from '../managers/security/security-manager.js';
+import { JournalKind } from '../managers/security/journal.js';
 import { gateExit, gateGetProcessHandle, gateStart, gateYield } from './gate-lifecycle.js';
 import { gateAlarm, gateGetCycle, gateSleep } from './gate-time.js';
 import { gateSendIpc } from './gate-ipc.js';
@@ -136,10 +138,20 @@ export function buildImports(k: Kernel, t: number): WebAssembly.Imports {
         return status;
       };
     } else {
+      // Measured path: entry, dispatch, exit, each an order-sensitive step; the value is
+      // checked against the one computed at boot before the status goes back to the task.
+      const entry = SecurityManager.step(0, PATH_ENTRY ^ info.number);
+      const expected = k.security.pathExpected[info.number]!;
+      const injector = k.security.injector;
       table[name] = (a: number, b: number, c: number) => {
         if (k.instances[t]!.killed) return Status.Invalid;
         stats[t] = stats[t]! + 1;
-        return gate(k, t, a, b, c);
+        let path = entry;
+        if (!injector.armed || injector.take('skip-cfi', k.cycles) === undefined) path = SecurityManager.step(path, PATH_DISPATCH);
+        const status = gate(k, t, a, b, c);
+        path = SecurityManager.step(path, PATH_EXIT);
+        if (path !== expected) k.securityPanic(JournalKind.ControlFlow, t, `syscall '${name}' did not follow its measured path`);
+        return status;
       };
     }
   }

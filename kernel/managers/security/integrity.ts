@@ -1,0 +1,57 @@
+/**
+ * Keyed integrity codes for kernel data: the task table, the scheduler queues and each
+ * suspended task's saved context.
+ *
+ * The code is a 32-bit keyed mix (multiply-xorshift rounds, key drawn from the boot
+ * entropy), not a cryptographic MAC: its job is to detect glitched or corrupted state
+ * (a flipped bit, a skipped write), which it does with probability 1 - 2^-32, and to make
+ * a forged value depend on a key the attacker does not see. Verification failures are
+ * security events: the caller journals them and panics (or faults the task whose own
+ * saved context was corrupted).
+ */
+
+export class IntegrityKey {
+  constructor(private readonly key: number) {}
+
+  private static mix(h: number, v: number): number {
+    let x = Math.imul(v ^ (v >>> 16), 0x7feb352d);
+    x = Math.imul(x ^ (x >>> 15), 0x846ca68b);
+    x ^= x >>> 16;
+    return (Math.imul(h ^ x, 0x9e3779b1) + 0x632be5ab) | 0;
+  }
+
+  /** Code over a list of 32-bit words. */
+  words(a: number, b: number, c: number, d: number, e: number): number {
+    let h = this.key | 0;
+    h = IntegrityKey.mix(h, a);
+    h = IntegrityKey.mix(h, b);
+    h = IntegrityKey.mix(h, c);
+    h = IntegrityKey.mix(h, d);
+    h = IntegrityKey.mix(h, e);
+    return h;
+  }
+
+  /** Code over bytes [start, end) of a buffer, read as little-endian words where aligned. */
+  bytes(view: Uint8Array, start: number, end: number): number {
+    let h = this.key ^ (end - start);
+    let i = start;
+    for (; i + 4 <= end; i += 4) h = IntegrityKey.mix(h, view[i]! | (view[i + 1]! << 8) | (view[i + 2]! << 16) | (view[i + 3]! << 24));
+    for (; i < end; i++) h = IntegrityKey.mix(h, view[i]!);
+    return h;
+  }
+
+  /** Code over an Int32Array. */
+  int32s(values: Int32Array): number {
+    let h = this.key ^ values.length;
+    for (let i = 0; i < values.length; i++) h = IntegrityKey.mix(h, values[i]!);
+    return h;
+  }
+}
+
+/**
+ * Double loop counter: a loop counts up, a shadow counts down; if they disagree at the end
+ * an iteration was skipped or repeated (a glitch), and the loop's result cannot be trusted.
+ */
+export function loopCountersAgree(up: number, down: number, n: number): boolean {
+  return up === n && down === 0;
+}
