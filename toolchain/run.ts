@@ -9,8 +9,13 @@
  */
 
 import { readFileSync, writeFileSync } from 'node:fs';
-import { bootImage, ImageRefused } from '../kernel/boot/boot.js';
+import { bootImage, bootSignedImage, ImageRefused, type BootOptions } from '../kernel/boot/boot.js';
+import { projectTrustAnchorFile } from './integrate/keys.js';
 import { ScenarioError } from '../kernel/bus/scenario.js';
+import { parseInjections, InjectionError } from '../kernel/managers/security/injection.js';
+import type { JournalPolicy } from '../kernel/managers/security/security-manager.js';
+import { JOURNAL_BYTES } from '../kernel/managers/security/journal.js';
+import { existsSync } from 'node:fs';
 import type { EmulatedBoard } from '../kernel/boot/board-runtime-factory.js';
 import type { RunResult } from '../kernel/kernel.js';
 
@@ -22,9 +27,24 @@ export interface RunOptions {
   readonly scenario?: string;
   /** Write GPIO pins and IRQ lines as a VCD waveform here. */
   readonly vcdOut?: string;
+  /**
+   * Trust anchor (armored integrator public key file): the image must be signed by it. By
+   * default, an image at PROJECT/build/*.rimg is checked against the project's key; other
+   * images boot unverified (a kernel without a trust anchor, as in the tests).
+   */
+  readonly trust?: string;
+  /** Backup memory file (`--backup`): backup SRAM and the abnormal-event journal, kept across runs. */
+  readonly backup?: string;
+  /** Faults to inject into the kernel (`--inject`), see kernel/managers/security/injection.ts. */
+  readonly inject?: string;
+  /** Policy when the journal holds events from previous runs. */
+  readonly journalPolicy?: JournalPolicy;
   readonly stdout: (text: string) => void;
   readonly stderr: (text: string) => void;
 }
+
+/** The backup file: 4 KiB of backup SRAM (the bkpsram device) then 4 KiB of journal. */
+const BACKUP_SRAM_BYTES = 4096;
 
 export const EXIT_OK = 0;
 export const EXIT_PANIC = 1;
@@ -71,7 +91,7 @@ export function exitCodeOf(result: RunResult): number {
   return EXIT_OK;
 }
 
-export function runImageFile(path: string, options: RunOptions): number {
+export async function runImageFile(path: string, options: RunOptions): Promise<number> {
   let bytes: Uint8Array;
   try {
     bytes = readFileSync(path);
@@ -89,9 +109,37 @@ export function runImageFile(path: string, options: RunOptions): number {
       return EXIT_REFUSED;
     }
   }
+  const anchorFile = options.trust ?? projectTrustAnchorFile(path);
+  let trustAnchor: string | undefined;
+  if (anchorFile !== undefined) {
+    try {
+      trustAnchor = readFileSync(anchorFile, 'utf8');
+    } catch (error) {
+      options.stderr(`rampart: cannot read trust anchor ${anchorFile}: ${(error as Error).message}\n`);
+      return EXIT_REFUSED;
+    }
+  }
+  let backup: Uint8Array | undefined;
+  if (options.backup !== undefined && existsSync(options.backup)) {
+    backup = readFileSync(options.backup);
+    if (backup.length !== BACKUP_SRAM_BYTES + JOURNAL_BYTES) {
+      options.stderr(`rampart: ${options.backup}: not a Rampart backup memory file (${backup.length} bytes, expected ${BACKUP_SRAM_BYTES + JOURNAL_BYTES}); move it away to start with an empty one\n`);
+      return EXIT_REFUSED;
+    }
+  }
+  let inject;
+  try {
+    inject = options.inject !== undefined ? parseInjections(options.inject) : undefined;
+  } catch (error) {
+    if (error instanceof InjectionError) { options.stderr(`rampart: ${error.message}\n`); return EXIT_REFUSED; }
+    throw error;
+  }
   let kernel;
   try {
-    kernel = bootImage(bytes, {
+    const bootOptions: BootOptions = {
+      ...(backup !== undefined ? { journal: backup.subarray(BACKUP_SRAM_BYTES), backupSram: backup.subarray(0, BACKUP_SRAM_BYTES) } : {}),
+      ...(inject !== undefined ? { inject } : {}),
+      ...(options.journalPolicy !== undefined ? { journalPolicy: options.journalPolicy } : {}),
       seed: options.seed,
       console: out,
       kernelLog: (line) => options.stderr(`${line}\n`),
@@ -99,7 +147,8 @@ export function runImageFile(path: string, options: RunOptions): number {
       ...(options.maxCycles !== undefined ? { maxCycles: options.maxCycles } : {}),
       ...(scenario !== undefined ? { scenario } : {}),
       ...(options.vcdOut !== undefined ? { vcd: true } : {}),
-    });
+    };
+    kernel = trustAnchor !== undefined ? await bootSignedImage(bytes, { ...bootOptions, trustAnchor }) : bootImage(bytes, bootOptions);
   } catch (error) {
     if (error instanceof ImageRefused) {
       options.stderr(`rampart: ${path}: ${error.message}\n`);
@@ -113,6 +162,16 @@ export function runImageFile(path: string, options: RunOptions): number {
   }
   const result = kernel.run();
   out.flush();
+  if (options.backup !== undefined) {
+    // Persist what survives a reboot: backup SRAM content and the journal.
+    const file = new Uint8Array(BACKUP_SRAM_BYTES + JOURNAL_BYTES);
+    const sram = (kernel.runtime as Partial<EmulatedBoard>).backupSram;
+    if (sram !== undefined) file.set(sram.snapshot(), 0);
+    else if (backup !== undefined) file.set(backup.subarray(0, BACKUP_SRAM_BYTES), 0);
+    file.set(kernel.security.journal.bytes, BACKUP_SRAM_BYTES);
+    writeFileSync(options.backup, file);
+  }
+  for (const fired of kernel.security.injector.fired) options.stderr(`rampart: injected fault '${fired.kind}' fired\n`);
   if (options.traceOut !== undefined && kernel.trace !== undefined) {
     writeFileSync(options.traceOut, JSON.stringify(kernel.trace.toJSON()));
   }

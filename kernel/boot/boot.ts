@@ -18,7 +18,7 @@ import { buildImports } from '../syscalls/table.js';
 import { checkTaskImports } from './import-policy.js';
 import { checkBoardAtBoot } from './board-check.js';
 import { NO_DEVICES } from '../board-runtime.js';
-import { createBoardRuntime } from './board-runtime-factory.js';
+import { createBoardRuntime, type EmulatedBoard } from './board-runtime-factory.js';
 import { Entropy } from '../managers/security/entropy.js';
 
 /** The image was refused; `problems` lists every reason. */
@@ -174,7 +174,12 @@ export function bootImage(bytes: Uint8Array, options: BootOptions): Kernel {
       ...(options.scenario !== undefined ? { scenario: options.scenario } : {}),
       ...(options.vcd === true ? { vcd: true } : {}),
     });
+  if (options.backupSram !== undefined) (runtime as Partial<EmulatedBoard>).backupSram?.restore(options.backupSram);
   const kernel = new Kernel(image.kernel, image.board, runtime, descriptors, buildImports, options);
+  if (options.journalPolicy === 'refuse-boot' && kernel.security.journal.previous.length > 0) {
+    const n = kernel.security.journal.previous.length;
+    throw new ImageRefused([`abnormal-event journal holds ${n} event${n === 1 ? '' : 's'} from previous runs and the journal policy is refuse-boot (inspect them, then clear the backup file)`]);
+  }
   kernel.boot();
   return kernel;
 }

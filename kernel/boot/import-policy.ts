@@ -5,12 +5,16 @@
  * at boot before it instantiates one (an image may have been built by something else).
  * A module may import only functions from module `rampart`, each a syscall this kernel
  * implements, with exactly the ABI signature `(i32 × nargs) -> i32`, and gated syscalls
- * only when the task holds one of the gating capabilities. Every violation is reported,
- * not just the first, each naming the task, the import and the fix.
+ * only when the task holds one of the gating capabilities. Hosted C tasks may also import
+ * the WASI functions the kernel serves (kernel/syscalls/gate-wasi.ts), each with its exact
+ * WASI signature, `random_get` only with CAP_CRY_KRNG; any other WASI name is refused by
+ * name. Every violation is reported, not just the first, each naming the task, the import
+ * and the fix.
  */
 
 import { BUS_IMPORTS, CAPABILITIES, PREEMPT_IMPORT, SYSCALL_IMPORT_MODULE, SYSCALLS, type SyscallFamily, type SyscallInfo } from '../../toolchain/abi/index.js';
 import type { WasmImport, WasmInterface } from '../platform/wasm-sections.js';
+import { WASI_FUNCTIONS, WASI_IMPORT_MODULE } from '../syscalls/gate-wasi.js';
 
 /** Syscall families whose gates this kernel has. Others are absent: importing them is refused. */
 export const IMPLEMENTED_FAMILIES: ReadonlySet<SyscallFamily> = new Set<SyscallFamily>(['core', 'device', 'shm', 'dma']);
@@ -49,8 +53,21 @@ export function checkTaskImports(taskName: string, info: WasmInterface, capabili
       errors.push(`task '${taskName}': imports ${imp.kind} '${full}'; a task may import only syscalls (its memory must be its own)`);
       continue;
     }
+    if (imp.module === WASI_IMPORT_MODULE) {
+      const wasi = WASI_FUNCTIONS.get(imp.name);
+      const t = imp.type;
+      if (wasi === undefined) {
+        errors.push(`task '${taskName}': imports WASI function '${full}', which Rampart does not provide (a task has a console, virtual clocks and entropy, no files or sockets; served: ${[...WASI_FUNCTIONS.keys()].join(', ')})`);
+      } else if (t === undefined || t.params.join() !== wasi.params.join() || t.results.join() !== wasi.results.join()) {
+        errors.push(`task '${taskName}': '${full}' has signature ${signatureOf(imp)}, expected (${wasi.params.join(', ')}) -> (${wasi.results.join(', ')})`);
+      } else if (wasi.capability !== 0 && (capabilities & wasi.capability) === 0) {
+        const needed = capNames(wasi.capability);
+        errors.push(`task '${taskName}': imports WASI function '${full}' (${wasi.usedBy}) without capability ${needed}; add CONFIG_${needed.split(' or ')[0]}=y to ${where}`);
+      }
+      continue;
+    }
     if (imp.module !== SYSCALL_IMPORT_MODULE) {
-      errors.push(`task '${taskName}': imports '${full}', which is not a Rampart syscall (only module '${SYSCALL_IMPORT_MODULE}' is provided)`);
+      errors.push(`task '${taskName}': imports '${full}', which is not a Rampart syscall (only modules '${SYSCALL_IMPORT_MODULE}' and, for hosted C, '${WASI_IMPORT_MODULE}' are provided)`);
       continue;
     }
     if (imp.name === PREEMPT_IMPORT) {

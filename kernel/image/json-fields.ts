@@ -36,6 +36,7 @@ export function text(v: unknown, where: string, pattern: RegExp): string {
   return v;
 }
 
+/** `true` or `false`, nothing truthy. */
 export function boolean(v: unknown, where: string): boolean {
   if (typeof v !== 'boolean') throw new ImageError(`${where}: expected true or false`);
   return v;

@@ -96,6 +96,7 @@ export interface ImageContainer {
   readonly signature: SignatureTrailer | undefined;
 }
 
+/** Lowercase hex SHA-256 (the form every hash of the format is written in). */
 export function sha256Hex(bytes: Uint8Array | string): string {
   return createHash('sha256').update(bytes).digest('hex');
 }

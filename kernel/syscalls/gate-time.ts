@@ -39,7 +39,11 @@ export function gateAlarm(k: Kernel, t: number, delayMs: number, flag: number): 
 export function gateGetCycle(k: Kernel, t: number, precision: number): number {
   const p = precision >>> 0;
   if (p > Precision.Milliseconds) return Status.Invalid;
-  if (p === Precision.Cycle && (k.capsOf(t) & Cap.TimHpChrono) === 0) return Status.Denied;
+  if (p === Precision.Cycle) {
+    if (!k.injectSkipCheck() && (k.capsOf(t) & Cap.TimHpChrono) === 0) return Status.Denied;
+    // Countermeasure: a second, independent check right before the privileged read.
+    k.confirmCapability(t, Cap.TimHpChrono);
+  }
   const cycles = k.now();
   const freq = k.config.nominalFrequencyHz;
   let value: number;

@@ -17,6 +17,8 @@ import { bootImage } from '../../kernel/boot/boot.js';
 import type { Kernel, RunResult } from '../../kernel/kernel.js';
 import { DEFAULT_KERNEL_CONFIG, type KernelConfig } from '../../kernel/config.js';
 import { EMPTY_BOARD, type Board } from '../../kernel/board.js';
+import type { Injection } from '../../kernel/managers/security/injection.js';
+import type { JournalPolicy } from '../../kernel/managers/security/security-manager.js';
 import { integrateModule } from '../../toolchain/build/project.js';
 
 const wabt = await wabtInit();
@@ -115,7 +117,7 @@ export interface WatRun {
   readonly kernelLog: string[];
 }
 
-export function runWat(tasks: readonly TestTask[], kernel: Partial<KernelConfig> = {}, options: { seed?: number; maxCycles?: number; trace?: boolean; board?: Board; scenario?: { text: string; file: string }; vcd?: boolean } = {}): WatRun {
+export function runWat(tasks: readonly TestTask[], kernel: Partial<KernelConfig> = {}, options: { seed?: number; maxCycles?: number; trace?: boolean; board?: Board; scenario?: { text: string; file: string }; vcd?: boolean; inject?: readonly Injection[]; journal?: Uint8Array; journalPolicy?: JournalPolicy } = {}): WatRun {
   const lines: string[] = [];
   const kernelLog: string[] = [];
   const k = bootImage(buildWatImage(tasks, kernel, options.board), {
@@ -126,6 +128,9 @@ export function runWat(tasks: readonly TestTask[], kernel: Partial<KernelConfig>
     ...(options.maxCycles !== undefined ? { maxCycles: options.maxCycles } : {}),
     ...(options.scenario !== undefined ? { scenario: options.scenario } : {}),
     ...(options.vcd === true ? { vcd: true } : {}),
+    ...(options.inject !== undefined ? { inject: options.inject } : {}),
+    ...(options.journal !== undefined ? { journal: options.journal } : {}),
+    ...(options.journalPolicy !== undefined ? { journalPolicy: options.journalPolicy } : {}),
   });
   const result = k.run();
   return { kernel: k, result, lines, kernelLog };

@@ -18,18 +18,20 @@ export class ConfigError extends Error {
   }
 }
 
-type SymbolType = 'bool' | 'int' | 'hex';
+type SymbolType = 'bool' | 'int' | 'hex' | 'string';
 
 interface SymbolDef {
   readonly type: SymbolType;
   readonly min?: number;
   readonly max?: number;
+  /** For strings: what the unquoted text must match. */
+  readonly pattern?: RegExp;
   readonly help: string;
 }
 
 /** A parsed assignment with where it came from. */
 interface Assignment {
-  readonly value: boolean | number;
+  readonly value: boolean | number | string;
   readonly line: number;
 }
 
@@ -43,6 +45,10 @@ const KERNEL_SYMBOLS: Record<string, SymbolDef> = {
   CONFIG_MAX_TASKS: { type: 'int', min: 1, max: 255, help: 'maximum number of user tasks' },
   CONFIG_NOMINAL_FREQUENCY_HZ: { type: 'int', min: 1_000_000, max: 4_000_000_000, help: 'virtual CPU frequency in Hz' },
   CONFIG_SYSTICK_HZ: { type: 'int', min: 1000, max: 1000, help: 'system tick rate; fixed at 1000 (1 ms ticks)' },
+  // Product identity: the SBOM, the build manifest and the CPE name; not part of the kernel configuration.
+  CONFIG_PRODUCT_NAME: { type: 'string', pattern: /^[A-Za-z0-9][A-Za-z0-9_.+-]{0,63}$/, help: 'product name (letters, digits, _ . + -)' },
+  CONFIG_PRODUCT_VENDOR: { type: 'string', pattern: /^[A-Za-z0-9][A-Za-z0-9_.+-]{0,63}$/, help: 'product vendor (letters, digits, _ . + -)' },
+  CONFIG_PRODUCT_VERSION: { type: 'string', pattern: /^[A-Za-z0-9][A-Za-z0-9_.+-]{0,63}$/, help: 'product version, e.g. 1.2.0' },
 };
 
 const TASK_SYMBOLS: Record<string, SymbolDef> = {
@@ -57,6 +63,10 @@ const TASK_SYMBOLS: Record<string, SymbolDef> = {
   CONFIG_TASK_STACK_SIZE: { type: 'hex', min: 0x400, max: 0x100000, help: 'stack size in bytes' },
   CONFIG_TASK_HEAP_SIZE: { type: 'hex', min: 0, max: 0x1000000, help: 'heap size in bytes' },
   CONFIG_TASK_DOMAIN: { type: 'int', min: 0, max: 255, help: 'isolation domain' },
+  // App identity for the SBOM; the licence is checked as an SPDX expression at integration.
+  CONFIG_APP_VERSION: { type: 'string', pattern: /^[A-Za-z0-9][A-Za-z0-9_.+-]{0,63}$/, help: 'app version, e.g. 1.0.0' },
+  CONFIG_APP_LICENSE: { type: 'string', pattern: /^[A-Za-z0-9 ().:+-]{1,128}$/, help: 'SPDX licence expression, e.g. Apache-2.0' },
+  CONFIG_APP_SUPPLIER: { type: 'string', pattern: /^[^"\\]{1,128}$/, help: 'supplier (organisation) name' },
   ...Object.fromEntries(CAPABILITIES.map((c) => [`CONFIG_${c.name}`, { type: 'bool', help: `capability ${c.name}` } satisfies SymbolDef])),
 };
 
@@ -110,6 +120,13 @@ function parseFragment(text: string, file: string, symbols: Record<string, Symbo
     if (def.type === 'bool') {
       if (valueText !== 'y' && valueText !== 'n') { problems.push(`${file}:${line}: ${name} is a bool; write ${name}=y or ${name}=n, not '${valueText}'`); return; }
       out.set(name, { value: valueText === 'y', line });
+      return;
+    }
+    if (def.type === 'string') {
+      const m = /^"([^"\\]*)"$/.exec(valueText);
+      if (m === null) { problems.push(`${file}:${line}: ${name} is a string; write ${name}="text" (no quotes or backslashes inside), not '${valueText}'`); return; }
+      if (def.pattern !== undefined && !def.pattern.test(m[1]!)) { problems.push(`${file}:${line}: ${name}="${m[1]}" is not valid (${def.help})`); return; }
+      out.set(name, { value: m[1]!, line });
       return;
     }
     const unquoted = valueText.replace(/^"(.*)"$/, '$1');
@@ -169,6 +186,12 @@ export interface TaskConfig {
   readonly heapSize: number;
   readonly domain: number;
   readonly capabilities: number;
+  /** `CONFIG_APP_VERSION`, for the SBOM. */
+  readonly version?: string;
+  /** `CONFIG_APP_LICENSE`, an SPDX licence expression, for the SBOM. */
+  readonly license?: string;
+  /** `CONFIG_APP_SUPPLIER`, for the SBOM. */
+  readonly supplier?: string;
 }
 
 export function readTaskConfig(text: string, file: string): TaskConfig {
@@ -190,7 +213,33 @@ export function readTaskConfig(text: string, file: string): TaskConfig {
     heapSize: num(values, 'CONFIG_TASK_HEAP_SIZE', 0),
     domain: num(values, 'CONFIG_TASK_DOMAIN', 0),
     capabilities: capabilities >>> 0,
+    ...strings(values, { version: 'CONFIG_APP_VERSION', license: 'CONFIG_APP_LICENSE', supplier: 'CONFIG_APP_SUPPLIER' }),
   });
+}
+
+function strings<K extends string>(values: Map<string, Assignment>, names: Record<K, string>): Partial<Record<K, string>> {
+  const out: Partial<Record<K, string>> = {};
+  for (const key of Object.keys(names) as K[]) {
+    const v = values.get(names[key])?.value;
+    if (typeof v === 'string') out[key] = v;
+  }
+  return out;
+}
+
+/** The product identity from `prj.conf` (all optional; the integrator supplies defaults). */
+export interface ProductConfig {
+  readonly name?: string;
+  readonly vendor?: string;
+  readonly version?: string;
+}
+
+/** Read the `CONFIG_PRODUCT_*` symbols of a kernel fragment. */
+export function readProductConfig(text: string, file: string): ProductConfig {
+  return Object.freeze(strings(parseFragment(text, file, KERNEL_SYMBOLS), { name: 'CONFIG_PRODUCT_NAME', vendor: 'CONFIG_PRODUCT_VENDOR', version: 'CONFIG_PRODUCT_VERSION' }));
+}
+
+export function readProductConfigFile(file: string): ProductConfig {
+  return readProductConfig(readFileSync(file, 'utf8'), file);
 }
 
 export function readKernelConfigFile(file: string): KernelConfig {
