@@ -31,18 +31,21 @@ describe('the demo project', () => {
 
   it('builds and runs: ping and pong talk over IPC and a signal, deterministically', async () => {
     const built = await buildProject(demo, { out: image });
-    expect(built.apps.map((a) => a.name)).toEqual(['ping', 'pong']);
+    expect(built.apps.map((a) => a.name)).toEqual(['ping', 'pong', 'rusty', 'scripty']);
     const a = await run(image, { traceOut: join(work, 'trace.json') });
     const b = await run(image);
     expect(a.code).toBe(0);
     expect(a.stdout).toBe([
-      '[ping] ping: starting pong', '[pong] pong: ready',
+      '[ping] ping: starting pong', '[rusty] rusty: ready', '[scripty] scripty: ready', '[pong] pong: ready',
       "[ping] ping: got 'pong 1'", "[ping] ping: got 'pong 2'", "[ping] ping: got 'pong 3'",
-      '[ping] ping: done', '[pong] pong: terminated by ping, bye', '',
+      "[ping] ping: got 'rust heard: hello from C'", "[ping] ping: got 'as heard: hello from C'",
+      '[ping] ping: done', '[scripty] scripty: terminated, bye', '[pong] pong: terminated by ping, bye', '[rusty] rusty: terminated, bye', '',
     ].join('\n'));
     expect(b.stdout).toBe(a.stdout);
     expect(a.stderr).toMatch(/ping\s+0x1000\s+finished\s+0/);
     expect(a.stderr).toMatch(/pong\s+0x2000\s+finished\s+0/);
+    expect(a.stderr).toMatch(/rusty\s+0x3000\s+finished\s+0/);
+    expect(a.stderr).toMatch(/scripty\s+0x4000\s+finished\s+0/);
     const trace = JSON.parse(readFileSync(join(work, 'trace.json'), 'utf8')) as { traceEvents: { name: string; tid: number }[] };
     expect(trace.traceEvents.some((e) => e.name === 'send_ipc' && e.tid === 0)).toBe(true);
     expect(trace.traceEvents.some((e) => e.name === 'switch-in' && e.tid === 1)).toBe(true);
