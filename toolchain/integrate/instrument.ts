@@ -5,15 +5,16 @@
  * returns a module that additionally
  *  - imports `rampart.preempt: () -> ()` and exports the mutable i32 `__rampart_budget`;
  *    every function entry and every loop header subtracts the static cost of the code that
- *    follows and calls `preempt` once the budget is negative;
+ *    follows and calls `preempt` once the budget is negative (leaf functions only subtract:
+ *    their caller's next metering point acts on it, see {@link Meter});
  *  - is transformed by Binaryen's Asyncify, restricted to `preempt` plus the blocking syscalls,
  *    and exports the five `asyncify_*` control functions;
  *  - has its memory grown (initial and maximum alike) by the save-area pages, whose address is
  *    exported as the immutable i32 `__rampart_asyncify_data`.
  *
  * Invariants:
- *  - Every loop is charged at its header, so no code path runs unboundedly without passing a
- *    charge point. The metering walker therefore knows the children of every expression kind it
+ *  - Every loop is charged and checked at its header and every non-leaf function at its entry,
+ *    so no code path (iteration or recursion) runs unboundedly without passing a check. The metering walker therefore knows the children of every expression kind it
  *    accepts and refuses anything else instead of skipping it (a skipped subtree could hide an
  *    unmetered loop).
  *  - The input is validated by the engine before Binaryen sees it, so Binaryen's parser never
@@ -27,7 +28,11 @@ import binaryen from 'binaryen';
 
 /** Options of {@link instrument}. */
 export interface InstrumentOptions {
-  /** raw syscall import names (module 'rampart') that may block; Asyncify is restricted to these plus 'preempt' */
+  /**
+   * Imports that may block; Asyncify is restricted to these plus 'preempt'. A plain name is a
+   * syscall of module 'rampart'; `module.name` names an import of another module (hosted C's
+   * `wasi_snapshot_preview1.proc_exit`).
+   */
   blockingImports: readonly string[];
   /** pages (64 KiB) added to the memory for the Asyncify save area; default 1 */
   asyncifyPages?: number;
@@ -35,8 +40,8 @@ export interface InstrumentOptions {
 
 /** Output of {@link instrument}. */
 export interface InstrumentResult {
-  /** The instrumented module. */
-  wasm: Uint8Array;
+  /** The instrumented module (a fresh buffer, so it is accepted wherever a `BufferSource` is). */
+  wasm: Uint8Array<ArrayBuffer>;
   /** Byte address of the Asyncify save area (= the original initial memory size in bytes). */
   asyncifyDataAddress: number;
   /** Size in bytes of the save area, header included (`asyncifyPages * 65536`). */
@@ -95,19 +100,110 @@ const SUPPORTED_FEATURES: binaryen.Features =
 const OPTIMIZE_LEVEL = 2;
 
 /**
- * The expression setters live on binaryen.js' per-kind wrapper classes, which the shipped
- * typings do not declare; this is the one we need, checked at load time so a library upgrade
- * that drops it fails loudly rather than producing unmetered loops.
+ * Binaryen's optimizer settings are process-global. Pinning all that change the output makes
+ * it independent of whatever else runs in the process (determinism), and keeps the semantics
+ * strict whatever another user set: e.g. `trapsNeverHappen` or `fastMath` would let the
+ * optimizer delete or alter a task's traps and floating-point behaviour. Restored afterwards.
+ */
+interface PinnedSetting {
+  get(): number | boolean;
+  set(value: never): unknown;
+  value: number | boolean;
+}
+const PINNED_SETTINGS: readonly PinnedSetting[] = [
+  { get: binaryen.getOptimizeLevel, set: binaryen.setOptimizeLevel, value: OPTIMIZE_LEVEL },
+  { get: binaryen.getShrinkLevel, set: binaryen.setShrinkLevel, value: 0 },
+  { get: binaryen.getDebugInfo, set: binaryen.setDebugInfo, value: false },
+  { get: binaryen.getTrapsNeverHappen, set: binaryen.setTrapsNeverHappen, value: false },
+  { get: binaryen.getClosedWorld, set: binaryen.setClosedWorld, value: false },
+  { get: binaryen.getLowMemoryUnused, set: binaryen.setLowMemoryUnused, value: false },
+  { get: binaryen.getZeroFilledMemory, set: binaryen.setZeroFilledMemory, value: false },
+  { get: binaryen.getFastMath, set: binaryen.setFastMath, value: false },
+  { get: binaryen.getGenerateStackIR, set: binaryen.setGenerateStackIR, value: false },
+  { get: binaryen.getOptimizeStackIR, set: binaryen.setOptimizeStackIR, value: false },
+  { get: binaryen.getAlwaysInlineMaxSize, set: binaryen.setAlwaysInlineMaxSize, value: 2 },
+  { get: binaryen.getFlexibleInlineMaxSize, set: binaryen.setFlexibleInlineMaxSize, value: 20 },
+  { get: binaryen.getOneCallerInlineMaxSize, set: binaryen.setOneCallerInlineMaxSize, value: -1 },
+  { get: binaryen.getAllowInliningFunctionsWithLoops, set: binaryen.setAllowInliningFunctionsWithLoops, value: false },
+];
+
+/**
+ * Asyncify's pass arguments. All but `asyncify-imports` are cleared while we run: e.g. a
+ * leftover `asyncify-ignore-indirect` or `asyncify-removelist` would make unwinding through
+ * some frames silently corrupt the task's stack.
+ */
+const ASYNCIFY_PASS_ARGUMENTS: readonly string[] = [
+  'asyncify-imports',
+  'asyncify-ignore-imports',
+  'asyncify-ignore-indirect',
+  'asyncify-removelist',
+  'asyncify-addlist',
+  'asyncify-propagate-addlist',
+  'asyncify-onlylist',
+  'asyncify-asserts',
+  'asyncify-verbose',
+  'asyncify-relocatable',
+  'asyncify-secondary-memory-size',
+  'asyncify-in-secondary-memory',
+  'asyncify-memory',
+  'asyncify-side-module',
+  'asyncify-export-globals',
+];
+
+/** Runs `fn` with the pinned Binaryen settings and pass arguments, restoring the caller's after. */
+function withBinaryenSettings<T>(passArguments: Readonly<Record<string, string>>, fn: () => T): T {
+  const savedSettings = PINNED_SETTINGS.map((s) => s.get());
+  const savedArguments = ASYNCIFY_PASS_ARGUMENTS.map((key) => binaryen.getPassArgument(key));
+  try {
+    for (const s of PINNED_SETTINGS) s.set(s.value as never);
+    for (const key of ASYNCIFY_PASS_ARGUMENTS) binaryen.setPassArgument(key, passArguments[key] ?? null);
+    return fn();
+  } finally {
+    PINNED_SETTINGS.forEach((s, i) => s.set(savedSettings[i] as never));
+    ASYNCIFY_PASS_ARGUMENTS.forEach((key, i) => binaryen.setPassArgument(key, savedArguments[i] ?? null));
+  }
+}
+
+/**
+ * Pieces of binaryen.js the shipped typings do not declare (or declare on the wrong object):
+ * the Function and Loop wrappers' accessors and the C API's `FunctionAddVar`. Checked at load
+ * time so a library upgrade that drops them fails loudly rather than producing unmetered loops.
  */
 interface LoopApi {
+  getName(loop: binaryen.ExpressionRef): string | null;
+  setName(loop: binaryen.ExpressionRef, name: string): void;
   getBody(loop: binaryen.ExpressionRef): binaryen.ExpressionRef;
   setBody(loop: binaryen.ExpressionRef, body: binaryen.ExpressionRef): void;
 }
-const Loop = (binaryen as unknown as { Loop?: Partial<LoopApi> }).Loop;
-if (typeof Loop?.getBody !== 'function' || typeof Loop.setBody !== 'function') {
-  throw new Error('binaryen.js does not expose Loop.getBody/setBody; instrumentation cannot run');
+interface FunctionApi {
+  getName(func: binaryen.FunctionRef): string;
+  getBody(func: binaryen.FunctionRef): binaryen.ExpressionRef;
+  setBody(func: binaryen.FunctionRef, body: binaryen.ExpressionRef): void;
 }
-const LoopBody = Loop as LoopApi;
+interface UntypedApi {
+  Loop?: Partial<LoopApi>;
+  Function?: Partial<FunctionApi>;
+  _BinaryenFunctionAddVar?: (func: binaryen.FunctionRef, type: binaryen.Type) => number;
+}
+const untyped = binaryen as unknown as UntypedApi;
+const LoopWrapper = untyped.Loop;
+const FunctionWrapper = untyped.Function;
+const addVar = untyped._BinaryenFunctionAddVar;
+if (
+  typeof FunctionWrapper?.getName !== 'function' ||
+  typeof FunctionWrapper.getBody !== 'function' ||
+  typeof FunctionWrapper.setBody !== 'function' ||
+  typeof LoopWrapper?.getName !== 'function' ||
+  typeof LoopWrapper.setName !== 'function' ||
+  typeof LoopWrapper.getBody !== 'function' ||
+  typeof LoopWrapper.setBody !== 'function' ||
+  typeof addVar !== 'function'
+) {
+  throw new Error('binaryen.js lacks Function/Loop accessors or FunctionAddVar; instrumentation cannot run');
+}
+const Func = FunctionWrapper as FunctionApi;
+const Loop = LoopWrapper as LoopApi;
+const functionAddVar = addVar;
 
 /**
  * Instruments a task module (see the file header and `docs/task-abi.md`).
@@ -123,69 +219,78 @@ export function instrument(wasm: Uint8Array, options: InstrumentOptions): Instru
   }
   const asyncifyImports = asyncifyImportList(options.blockingImports);
 
-  checkWithEngine(wasm);
-  const { patched, oldInitialPages } = growMemorySection(wasm, asyncifyPages);
+  if (!(wasm instanceof Uint8Array)) throw new InstrumentError('input is not a Uint8Array');
+  // A private copy: the caller's buffer (possibly shared with another thread) cannot change
+  // between validation and reading.
+  const bytes = new Uint8Array(wasm);
+  checkWithEngine(bytes);
+  const { patched, oldInitialPages } = growMemorySection(bytes, asyncifyPages);
   const asyncifyDataAddress = oldInitialPages * PAGE_SIZE;
   const asyncifyDataSize = asyncifyPages * PAGE_SIZE;
 
-  const savedOptimize = binaryen.getOptimizeLevel();
-  const savedShrink = binaryen.getShrinkLevel();
-  const savedImportsArg = binaryen.getPassArgument('asyncify-imports');
-  let module: binaryen.Module | undefined;
-  try {
+  return withBinaryenSettings({ 'asyncify-imports': asyncifyImports }, () => {
+    const module = readModule(patched);
     try {
-      module = binaryen.readBinary(patched);
-    } catch (e) {
-      throw new InstrumentError(`Binaryen could not read the module: ${errorMessage(e)}`);
+      return transform(module, asyncifyDataAddress, asyncifyDataSize);
+    } finally {
+      module.dispose();
     }
-    module.setFeatures(SUPPORTED_FEATURES);
-    // On failure Binaryen prints the validator's findings itself (it offers no way to capture them).
-    if (!module.validate()) {
-      throw new InstrumentError(
-        'module uses WebAssembly features outside the supported set (mutable-globals, sign-ext, ' +
-          'nontrapping-fptoint, bulk-memory, multivalue, reference-types, simd128); see the validator output',
-      );
-    }
-    checkReservedNames(module);
+  });
+}
 
-    // Collect the bodies to meter before adding anything, so nothing we add gets metered.
-    const defined: binaryen.FunctionRef[] = [];
-    for (let i = 0, n = module.getNumFunctions(); i < n; i++) {
-      const func = module.getFunctionByIndex(i);
-      if (binaryen.Function.getBody(func) !== 0) defined.push(func);
-    }
-
-    module.addFunctionImport(PREEMPT_FUNC, IMPORT_MODULE, PREEMPT_BASE, binaryen.none, binaryen.none);
-    module.addGlobal(BUDGET_GLOBAL, binaryen.i32, true, module.i32.const(0));
-    module.addGlobalExport(BUDGET_GLOBAL, BUDGET_GLOBAL);
-    module.addGlobal(ASYNCIFY_DATA_GLOBAL, binaryen.i32, false, module.i32.const(asyncifyDataAddress));
-    module.addGlobalExport(ASYNCIFY_DATA_GLOBAL, ASYNCIFY_DATA_GLOBAL);
-
-    const meter = new Meter(module);
-    for (const func of defined) meter.meterFunction(func);
-
-    binaryen.setOptimizeLevel(OPTIMIZE_LEVEL);
-    binaryen.setShrinkLevel(0);
-    binaryen.setPassArgument('asyncify-imports', asyncifyImports);
-    // Indirect calls stay instrumented (no asyncify-ignore-indirect): any table entry may reach
-    // a loop, hence a preempt, so skipping them would corrupt the stack on an unwind.
-    module.runPasses(['asyncify']);
-    module.optimize();
-
-    if (!module.validate()) {
-      throw new InstrumentError('internal error: the instrumented module does not validate');
-    }
-    const out = module.emitBinary();
-    if (!WebAssembly.validate(out)) {
-      throw new InstrumentError('internal error: the engine rejects the instrumented module');
-    }
-    return { wasm: out, asyncifyDataAddress, asyncifyDataSize };
-  } finally {
-    module?.dispose();
-    binaryen.setOptimizeLevel(savedOptimize);
-    binaryen.setShrinkLevel(savedShrink);
-    binaryen.setPassArgument('asyncify-imports', savedImportsArg);
+function readModule(bytes: Uint8Array): binaryen.Module {
+  try {
+    return binaryen.readBinary(bytes);
+  } catch (e) {
+    throw new InstrumentError(`Binaryen could not read the module: ${errorMessage(e)}`);
   }
+}
+
+/** Metering, Asyncify, optimization; `module` already has its grown memory. */
+function transform(module: binaryen.Module, asyncifyDataAddress: number, asyncifyDataSize: number): InstrumentResult {
+  module.setFeatures(SUPPORTED_FEATURES);
+  checkReservedNames(module);
+
+  // Collect the bodies to meter before adding anything, so nothing we add gets metered.
+  const defined: binaryen.FunctionRef[] = [];
+  for (let i = 0, n = module.getNumFunctions(); i < n; i++) {
+    const func = module.getFunctionByIndex(i);
+    if (Func.getBody(func) !== 0) defined.push(func);
+  }
+
+  module.addFunctionImport(PREEMPT_FUNC, IMPORT_MODULE, PREEMPT_BASE, binaryen.none, binaryen.none);
+  module.addGlobal(BUDGET_GLOBAL, binaryen.i32, true, module.i32.const(0));
+  module.addGlobalExport(BUDGET_GLOBAL, BUDGET_GLOBAL);
+  module.addGlobal(ASYNCIFY_DATA_GLOBAL, binaryen.i32, false, module.i32.const(asyncifyDataAddress));
+  module.addGlobalExport(ASYNCIFY_DATA_GLOBAL, ASYNCIFY_DATA_GLOBAL);
+
+  // The walker refuses, with a precise message, every instruction outside the supported set
+  // (atomics, tail calls, exceptions, GC, ...). Validation then only catches what is not an
+  // instruction (e.g. a GC type in a signature); Binaryen prints its findings itself then,
+  // it offers no way to capture them.
+  const meter = new Meter(module);
+  for (const func of defined) meter.meterFunction(func);
+  if (!module.validate()) {
+    throw new InstrumentError(
+      'module uses WebAssembly features outside the supported set (mutable-globals, sign-ext, ' +
+        'nontrapping-fptoint, bulk-memory, multivalue, reference-types, simd128); see the validator output',
+    );
+  }
+
+  // Indirect calls stay instrumented (no asyncify-ignore-indirect): any table entry may reach
+  // a loop, hence a preempt, so skipping them would corrupt the stack on an unwind.
+  module.runPasses(['asyncify']);
+  module.optimize();
+
+  if (!module.validate()) {
+    throw new InstrumentError('internal error: the instrumented module does not validate');
+  }
+  // binaryen.js copies the binary out into a fresh `new Uint8Array(size)`.
+  const wasm = module.emitBinary() as Uint8Array<ArrayBuffer>;
+  if (!WebAssembly.validate(wasm)) {
+    throw new InstrumentError('internal error: the engine rejects the instrumented module');
+  }
+  return { wasm, asyncifyDataAddress, asyncifyDataSize };
 }
 
 /** Builds the `asyncify-imports` pass argument: preempt plus each blocking import, sorted for determinism. */
@@ -194,17 +299,16 @@ function asyncifyImportList(blockingImports: readonly string[]): string {
   for (const name of blockingImports) {
     // The pass argument is a comma-separated list of "module.base"; anything else would be
     // misparsed into a different (and silently wrong) import list.
-    if (!/^[A-Za-z_][A-Za-z0-9_]*$/.test(name)) {
+    if (!/^([A-Za-z_][A-Za-z0-9_]*\.)?[A-Za-z_][A-Za-z0-9_]*$/.test(name)) {
       throw new InstrumentError(`invalid blocking import name ${JSON.stringify(name)}`);
     }
     names.add(name);
   }
-  return [...names].sort().map((n) => `${IMPORT_MODULE}.${n}`).join(',');
+  return [...names].map((n) => (n.includes('.') ? n : `${IMPORT_MODULE}.${n}`)).sort().join(',');
 }
 
 /** Engine-side validation (clear messages, and Binaryen's parser only ever sees valid bytes). */
-function checkWithEngine(wasm: Uint8Array): void {
-  if (!(wasm instanceof Uint8Array)) throw new InstrumentError('input is not a Uint8Array');
+function checkWithEngine(wasm: Uint8Array<ArrayBuffer>): void {
   let compiled: WebAssembly.Module;
   try {
     compiled = new WebAssembly.Module(wasm);
@@ -316,52 +420,173 @@ type Info = binaryen.ExpressionInfo & Record<string, unknown>;
  * Inserts the charge points. A "region" is a function body or a loop body minus the bodies of
  * the loops nested in it; its cost is its expression count (each node is one virtual cycle,
  * both arms of an `if` included, so the charge is an upper bound of the straight-line work).
+ *
+ * A function entry becomes `budget -= cost; if (budget < 0) preempt(); body`, except in a leaf
+ * (no loop, no call of any kind), where it is `budget -= cost; body`. A leaf runs at most
+ * `cost` cycles and returns into its caller; a negative budget is acted upon at the next check
+ * (a loop header or a non-leaf entry), and every unbounded execution, iteration or recursion,
+ * passes checks. The budget values stay the same and deterministic; only the preemption may
+ * come a few straight-line instructions later. The gain is large: a leaf then never calls an
+ * import that may unwind, so Asyncify leaves it and direct calls to it untouched (no
+ * save/restore code, inlinable again) instead of guarding its body and every call site.
+ *
+ * A loop `loop $l B` becomes (same Loop node, renamed, so its parent needs no rewiring):
+ *
+ *     loop $outer                                ;; entered once, and once per preemption
+ *       block $done
+ *         block $pre
+ *           br $done (loop $l                    ;; the original label: B's branches land here
+ *             if (!skip) { budget -= cost; br_if $pre (budget < 0) }
+ *             skip = 0
+ *             B)
+ *         end
+ *         preempt()
+ *         skip = 1                               ;; resume B without charging twice
+ *         br $outer
+ *       end
+ *
+ * The budget sequence is exactly the one of `budget -= cost; if (budget < 0) preempt(); B`,
+ * but the preempt call sits outside the iterating loop. That matters for speed: Asyncify
+ * guards every piece of code around a call that may unwind with a check of its state, per
+ * execution; with the call hoisted, a call-free loop body runs unguarded and the per-iteration
+ * overhead is the charge alone. `skip` is one local per function: it is 1 only between
+ * `skip = 1` and the test that immediately follows it, so loops never observe each other's.
+ *
+ * Tight loops (innermost, no call in the body) charge a local copy of the budget instead:
+ * `budget = (cache -= cost); br_if $pre (cache < 0)`, the cache being loaded from the global
+ * at the top of `$outer`, i.e. on every entry and after every preemption. The global is still
+ * written on every iteration (a trap or the kernel sees exact values) but never read back in
+ * the loop: read back, the store-to-load round trip through memory becomes the loop-carried
+ * dependency and can double the time of a small loop body. The copy is exact because, inside
+ * such a loop, only its own charge writes the budget (no call, no nested loop; task code cannot
+ * name the global). One cache local per function suffices: tight loops never nest.
  */
 class Meter {
+  private labels = 0;
+  /** Set by {@link regionCost}: the region just scanned contains a call (direct or indirect). */
+  private regionHasCall = false;
+
   constructor(private readonly module: binaryen.Module) {}
 
   meterFunction(func: binaryen.FunctionRef): void {
-    const loops: binaryen.ExpressionRef[] = [];
-    const body = binaryen.Function.getBody(func);
-    const cost = this.regionCost(body, loops);
-    binaryen.Function.setBody(func, this.charged(cost, body));
-    // Each nested loop is charged at its own header; newly found inner loops join the worklist.
-    for (let loop = loops.pop(); loop !== undefined; loop = loops.pop()) {
-      const loopBody = LoopBody.getBody(loop);
-      const loopCost = this.regionCost(loopBody, loops);
-      LoopBody.setBody(loop, this.charged(loopCost, loopBody));
+    try {
+      this.meterBody(func);
+    } catch (e) {
+      if (!(e instanceof InstrumentError)) throw e;
+      throw new InstrumentError(`in function '${Func.getName(func)}': ${e.message}`);
     }
   }
 
-  /**
-   * `budget -= cost; if (budget < 0) preempt(); body` as one block of the body's own type, so
-   * the enclosing loop or function keeps its type. Kept to the minimum the engine compiles to
-   * a load, subtract, store, test and a never-taken branch.
-   */
-  private charged(cost: number, body: binaryen.ExpressionRef): binaryen.ExpressionRef {
+  private meterBody(func: binaryen.FunctionRef): void {
+    const loops: binaryen.ExpressionRef[] = [];
+    const body = Func.getBody(func);
+    const cost = this.regionCost(body, loops);
+    const leaf = loops.length === 0 && !this.regionHasCall;
+    Func.setBody(func, this.chargedEntry(cost, body, !leaf));
+    if (loops.length === 0) return;
+    const skip = functionAddVar(func, binaryen.i32);
+    let cache: number | undefined;
+    // Each nested loop is charged at its own header; newly found inner loops join the worklist.
+    for (let loop = loops.pop(); loop !== undefined; loop = loops.pop()) {
+      const queued = loops.length;
+      const loopCost = this.regionCost(Loop.getBody(loop), loops);
+      // Innermost and call-free: nothing but this loop's own charge can change the budget
+      // while it iterates, so a local copy of it stays exact (see the class comment).
+      const tight = loops.length === queued && !this.regionHasCall;
+      if (tight) cache ??= functionAddVar(func, binaryen.i32);
+      this.chargeLoop(loop, loopCost, skip, tight ? cache : undefined);
+    }
+  }
+
+  private budget(): binaryen.ExpressionRef {
+    return this.module.global.get(BUDGET_GLOBAL, binaryen.i32);
+  }
+
+  private decrement(cost: number): binaryen.ExpressionRef {
     const m = this.module;
-    const budget = (): binaryen.ExpressionRef => m.global.get(BUDGET_GLOBAL, binaryen.i32);
-    return m.block(
-      null,
-      [
-        m.global.set(BUDGET_GLOBAL, m.i32.sub(budget(), m.i32.const(cost))),
-        m.if(m.i32.lt_s(budget(), m.i32.const(0)), m.call(PREEMPT_FUNC, [], binaryen.none)),
-        body,
-      ],
-      binaryen.getExpressionType(body),
+    return m.global.set(BUDGET_GLOBAL, m.i32.sub(this.budget(), m.i32.const(cost)));
+  }
+
+  private exhausted(): binaryen.ExpressionRef {
+    const m = this.module;
+    return m.i32.lt_s(this.budget(), m.i32.const(0));
+  }
+
+  /** Function entry: `budget -= cost; [if (budget < 0) preempt();] body`, typed like the body. */
+  private chargedEntry(cost: number, body: binaryen.ExpressionRef, check: boolean): binaryen.ExpressionRef {
+    const m = this.module;
+    const children = check
+      ? [this.decrement(cost), m.if(this.exhausted(), m.call(PREEMPT_FUNC, [], binaryen.none)), body]
+      : [this.decrement(cost), body];
+    return m.block(null, children, binaryen.getExpressionType(body));
+  }
+
+  /**
+   * Rewrites `loop` in place into the shape described on the class; with `cache` (a local
+   * index) the charge of a tight loop runs on that local, see the class comment.
+   */
+  private chargeLoop(loop: binaryen.ExpressionRef, cost: number, skip: number, cache: number | undefined): void {
+    const m = this.module;
+    const n = this.labels++;
+    const outerName = `__rampart_outer${n}`;
+    const preName = `__rampart_pre${n}`;
+    const doneName = `__rampart_done${n}`;
+    const loopType = binaryen.getExpressionType(loop);
+    const body = Loop.getBody(loop);
+
+    const charge =
+      cache === undefined
+        ? [this.decrement(cost), m.br(preName, this.exhausted())]
+        : [
+            m.global.set(BUDGET_GLOBAL, m.local.tee(cache, m.i32.sub(m.local.get(cache, binaryen.i32), m.i32.const(cost)), binaryen.i32)),
+            m.br(preName, m.i32.lt_s(m.local.get(cache, binaryen.i32), m.i32.const(0))),
+          ];
+    const inner = m.loop(
+      Loop.getName(loop),
+      m.block(
+        null,
+        [
+          m.if(m.i32.eqz(m.local.get(skip, binaryen.i32)), m.block(null, charge)),
+          m.local.set(skip, m.i32.const(0)),
+          body,
+        ],
+        binaryen.getExpressionType(body),
+      ),
     );
+    // How the inner loop's completion leaves `$done` depends on its type.
+    let pre: binaryen.ExpressionRef[];
+    if (loopType === binaryen.none) pre = [inner, m.br(doneName)];
+    else if (loopType === binaryen.unreachable) pre = [inner];
+    else pre = [m.br(doneName, 0, inner)];
+
+    const done = m.block(
+      doneName,
+      [
+        m.block(preName, pre, binaryen.none),
+        m.call(PREEMPT_FUNC, [], binaryen.none),
+        m.local.set(skip, m.i32.const(1)),
+        m.br(outerName),
+      ],
+      loopType,
+    );
+    Loop.setName(loop, outerName);
+    // (Re)load the cache on every entry and after every preemption: preempt may refill it.
+    Loop.setBody(loop, cache === undefined ? done : m.block(null, [m.local.set(cache, this.budget()), done], loopType));
   }
 
   /** Counts the region rooted at `root`, queueing (not entering) the loops found in it. */
   private regionCost(root: binaryen.ExpressionRef, loops: binaryen.ExpressionRef[]): number {
     let cost = 0;
+    this.regionHasCall = false;
     const stack: binaryen.ExpressionRef[] = [root];
     for (let expr = stack.pop(); expr !== undefined; expr = stack.pop()) {
       cost++;
-      if (binaryen.getExpressionId(expr) === binaryen.LoopId) {
+      const id = binaryen.getExpressionId(expr);
+      if (id === binaryen.LoopId) {
         loops.push(expr);
         continue;
       }
+      if (id === binaryen.CallId || id === binaryen.CallIndirectId) this.regionHasCall = true;
       pushChildren(expr, stack);
     }
     return Math.max(cost, 1);
@@ -435,13 +660,11 @@ function pushChildren(expr: binaryen.ExpressionRef, stack: binaryen.ExpressionRe
   const id = binaryen.getExpressionId(expr);
   if (LEAVES.has(id)) return;
   const fields = CHILD_FIELDS.get(id);
-  if (fields === undefined) {
-    throw new InstrumentError(
-      `unsupported instruction (Binaryen expression id ${id}) in the module: ` +
-        `the metering cannot account for it\n${binaryen.emitText(expr).slice(0, 200)}`,
-    );
-  }
+  if (fields === undefined) unsupported(expr);
   const info = binaryen.getExpressionInfo(expr) as Info;
+  // Same kinds as plain loads, stores and calls, but outside the supported set: atomics make
+  // no sense in a single-threaded task, and Asyncify cannot unwind through a tail call.
+  if (info['isAtomic'] === true || info['isReturn'] === true) unsupported(expr);
   for (const field of fields) {
     const value = info[field];
     if (typeof value === 'number') {
@@ -452,4 +675,12 @@ function pushChildren(expr: binaryen.ExpressionRef, stack: binaryen.ExpressionRe
       throw new InstrumentError(`internal error: expression id ${id} has no field ${field}`);
     }
   }
+}
+
+function unsupported(expr: binaryen.ExpressionRef): never {
+  const op = /^\(?([^\s()]+)/.exec(binaryen.emitText(expr).trim())?.[1] ?? `#${binaryen.getExpressionId(expr)}`;
+  throw new InstrumentError(
+    `unsupported instruction '${op}': tasks are single-threaded code without exceptions, tail ` +
+      'calls, GC or table.copy/fill/init',
+  );
 }
