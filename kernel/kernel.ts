@@ -107,6 +107,8 @@ export interface KernelOptions {
   readonly journalPolicy?: JournalPolicy;
   /** Faults to inject into the kernel itself (`--inject`). */
   readonly inject?: readonly Injection[];
+  /** Backup SRAM content from a previous run (`--backup`). */
+  readonly backupSram?: Uint8Array;
 }
 
 /** Builds the import object of one task; provided by `syscalls/table.ts` to avoid a cycle. */
@@ -971,7 +973,9 @@ export class Kernel {
     this.runtime.deviceWrite(d, offset, width, value);
   }
 
+  /** The GPIO port model, with the bus clock brought to now (pin changes are timestamped). */
   gpioPort(port: number): GpioPortLike | undefined {
+    this.account();
     return this.runtime.gpioPort(port);
   }
 
@@ -987,7 +991,10 @@ export class Kernel {
 
   /** An interrupt line fired: route it to its owner (masked until re-enabled), or to DMA handling. */
   private onIrq(line: number): void {
+    // Deliver: mask the line (non-reentrant until the owner re-enables it) and clear its
+    // pending flag, so a device the owner has serviced does not fire again on irq_enable.
     this.runtime.mask(line);
+    this.runtime.acknowledge(line);
     const channel = this.runtime.dmaChannelOfIrq(line);
     if (channel >= 0) { this.onDmaIrq(channel, line); return; }
     const d = line < 256 ? this.devices.irqDevice[line]! : -1;

@@ -13,7 +13,7 @@ import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 
 import { Status, STATUS_TABLE } from '../abi/status.js';
-import { SYSCALLS } from '../abi/syscalls.js';
+import { BUS_IMPORTS, SYSCALLS } from '../abi/syscalls.js';
 import {
   AS_ABORT_EXIT_STATUS, AS_ENTRY_SOURCE, AS_SDK_FILES, asWrapperSignature, generateAsSources,
 } from '../sdk/assemblyscript.js';
@@ -139,7 +139,14 @@ describe('generated AssemblyScript sources (no compiler)', () => {
       expect(uapi).toContain(`  export function ${asWrapperSignature(sys)} {`);
       expect(types).toContain(`  ${sys.rustVariant} = ${sys.number},`);
     }
-    expect(uapi.match(/@external\("rampart", /g)).toHaveLength(SYSCALLS.length);
+    for (const b of BUS_IMPORTS) {
+      const raw = b.write ? 'addr: u32, value: u32' : 'addr: u32';
+      expect(uapi).toContain(`@external("rampart", "${b.name}") declare function __rampart_${b.name}(${raw}): u32;`);
+      expect(uapi).toMatch(new RegExp(`  export function ${b.write ? 'write' : 'read'}${b.width * 8}\\(addr: u32[,)][^{]*\\{\\n[^\\n]*__rampart_${b.name}\\(`));
+    }
+    expect(uapi).toContain('export namespace bus {');
+    expect(uapi).toContain('  export function set32(addr: u32, bits: u32): void {');
+    expect(uapi.match(/@external\("rampart", /g)).toHaveLength(SYSCALLS.length + BUS_IMPORTS.length);
     expect(uapi).toContain('export function manage_cpu_sleep(mode: CPUSleep): Status {');
     expect(uapi).toContain('export function send_ipc(target: TaskHandle, len: u8): Status {');
     expect(uapi).toContain('export function sleep(duration_ms: SleepDuration, mode: SleepMode): Status {');
@@ -204,7 +211,7 @@ describe('buildAsApp (real compiles)', () => {
     expect(otherConfig.cached).toBe(false);
   }, COMPILE_TIMEOUT);
 
-  it('compiles every wrapper and helper, and each wrapper imports exactly its syscall', async () => {
+  it('compiles every wrapper and helper, and each wrapper imports exactly its syscall or bus access', async () => {
     const zero = (type: string): string => {
       if (type === 'SleepDuration') return 'SleepDuration.D1ms';
       if (type === 'bool') return 'false';
@@ -221,7 +228,7 @@ describe('buildAsApp (real compiles)', () => {
         'import {',
         '  syscall, Status, SleepDuration, SleepMode, Signal, CPUSleep, AlarmFlag, Precision, copyToKernel, copyFromKernel,',
         '  cleanSvcexchange, svcexchangeGetMaxlen, exchangeU8, exchangeU16, exchangeU32, exchangeU64, readExchangeHeader,',
-        '  readShmInfo, print, println, taskLabel, SVC_EXCHANGE_AREA_LEN,',
+        '  readShmInfo, print, println, taskLabel, SVC_EXCHANGE_AREA_LEN, bus,',
         '} from "rampart";',
         '',
         'export function main(): i32 {',
@@ -234,6 +241,11 @@ describe('buildAsApp (real compiles)', () => {
         '  s |= <i32>cleanSvcexchange() | <i32>print("x") | <i32>println("y");',
         '  s += <i32>svcexchangeGetMaxlen() + <i32>exchangeU8() + <i32>exchangeU16(2) + <i32>exchangeU32(4) + <i32>exchangeU64(8);',
         '  s += <i32>readExchangeHeader().isValid() + <i32>readShmInfo().len + <i32>taskLabel() + SVC_EXCHANGE_AREA_LEN;',
+        '  bus.write8(0x40004428, bus.read8(0x40004424));',
+        '  bus.write16(0x40004428, bus.read16(0x40004424));',
+        '  bus.write32(0x40004428, bus.read32(0x40004424));',
+        '  bus.set32(0x40004400, 1);',
+        '  bus.clear32(0x40004400, 1);',
         '  syscall.exit(s);',
         '  return s;',
         '}',
@@ -242,7 +254,36 @@ describe('buildAsApp (real compiles)', () => {
     });
     const result = await buildAsApp(options(dir, 'every'));
     expect(result.diagnostics).toBe('');
-    expect(importNames(result.wasm)).toEqual(SYSCALLS.map((s) => `rampart.${s.name}`).sort());
+    expect(importNames(result.wasm)).toEqual([...SYSCALLS, ...BUS_IMPORTS].map((s) => `rampart.${s.name}`).sort());
+  }, COMPILE_TIMEOUT);
+
+  it('imports only the bus accesses an app makes, with the addresses and values it gives (fake imports)', async () => {
+    const dir = await makeApp('bus-user', {
+      'assembly/index.ts': [
+        'import { bus } from "rampart";',
+        'const CR1: u32 = 0x40004400;',
+        'export function main(): i32 {',
+        '  bus.set32(CR1, 1 << 5);',
+        '  bus.clear32(CR1, 1);',
+        '  bus.write8(0x40004428, bus.read8(0x40004424));',
+        '  return 0;',
+        '}',
+        '',
+      ].join('\n'),
+    });
+    const result = await buildAsApp(options(dir, 'bus-user'));
+    expect(importNames(result.wasm)).toEqual(['rampart.bus_read32', 'rampart.bus_read8', 'rampart.bus_write32', 'rampart.bus_write8', 'rampart.exit', 'rampart.log']);
+    let cr1 = 0x0d;
+    const run = runTask(result.wasm, {
+      bus_read32: () => cr1,
+      bus_write32: (_r, _addr, value) => { cr1 = value!; return Status.Ok; },
+      bus_read8: () => 0x1ff, // only the low byte is the register's
+      bus_write8: () => Status.Ok,
+    });
+    expect(run.calls).toEqual([
+      `bus_read32(${0x40004400})`, `bus_write32(${0x40004400},${0x2d})`, `bus_read32(${0x40004400})`, `bus_write32(${0x40004400},${0x2c})`,
+      `bus_read8(${0x40004424})`, `bus_write8(${0x40004428},${0xff})`, 'exit(0)',
+    ]);
   }, COMPILE_TIMEOUT);
 
   it('applies the UAPI pre-checks without calling the kernel, and bounds the exchange-area copies', async () => {

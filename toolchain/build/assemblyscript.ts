@@ -53,7 +53,7 @@ import path from 'node:path';
 import { pathToFileURL } from 'node:url';
 import { Worker } from 'node:worker_threads';
 
-import { SYSCALLS, SYSCALL_IMPORT_MODULE } from '../abi/syscalls.js';
+import { BUS_IMPORTS, SYSCALLS, SYSCALL_IMPORT_MODULE } from '../abi/syscalls.js';
 import {
   AS_ENTRY_FILE, AS_ENTRY_SOURCE, AS_MAIN_EXPORT, AS_MAIN_PLACEHOLDER, AS_MODULE_INIT_PLACEHOLDER, AS_PACKAGE,
   AS_RUNTIME_ALIASES, generateAsSources,
@@ -602,7 +602,8 @@ function hostImportHint(module: string, name: string): string {
 function contractProblems(wasm: Uint8Array, exchangeAreaLen: number): string[] {
   const problems: string[] = [];
   const facts = readModuleFacts(wasm);
-  const arity = new Map(SYSCALLS.map((s) => [s.name, s.args.length]));
+  // Syscalls and the bus accesses (namespace bus); whether the task may import each is the integrator's check.
+  const arity = new Map([...SYSCALLS.map((s) => [s.name, s.args.length] as const), ...BUS_IMPORTS.map((b) => [b.name, b.write ? 2 : 1] as const)]);
   for (const imp of facts.imports) {
     const what = `${imp.module}.${imp.name}`;
     if (imp.module !== SYSCALL_IMPORT_MODULE) {

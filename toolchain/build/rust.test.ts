@@ -20,7 +20,7 @@ import { gunzipSync } from 'node:zlib';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 
 import { STATUS_TABLE, Status } from '../abi/status.js';
-import { SYSCALLS } from '../abi/syscalls.js';
+import { BUS_IMPORTS, SYSCALLS } from '../abi/syscalls.js';
 import { RUST_SDK_SOURCE_DIR, packageRustSdk, writeCargoRegistry } from '../sdk/cargo-registry.js';
 import { RUST_FFI_FILE, RUST_GENERATED_BANNER, RUST_SYSTYPES_FILE, generateRustSources } from '../sdk/rust.js';
 import { BuildError } from './c.js';
@@ -138,6 +138,18 @@ describe('generated Rust sources and the SDK registry (no compiler)', () => {
     }
     expect(ffi).toContain('#[link(wasm_import_module = "rampart")]');
     expect(systypes).toContain('DmaStartStream = 30,');
+  });
+
+  it('declares every bus import in the ffi and wraps it in the bus module (drift check)', () => {
+    const bus = readFileSync(path.join(RUST_SDK_SOURCE_DIR, 'sentry-uapi', 'src', 'bus.rs'), 'utf8');
+    for (const b of BUS_IMPORTS) {
+      const params = b.write ? 'addr: u32, value: u32' : 'addr: u32';
+      expect(ffi).toContain(`    #[link_name = "${b.name}"]\n    pub(crate) fn __rampart_${b.name}(${params}) -> u32;`);
+      expect(bus).toMatch(new RegExp(`pub fn ${b.write ? 'write' : 'read'}${b.width * 8}\\(addr: u32[,)][^{]*\\{\\n[^\\n]*ffi::__rampart_${b.name}\\(`));
+    }
+    expect(ffi.match(/#\[link_name = "bus_/g)).toHaveLength(BUS_IMPORTS.length);
+    expect(bus).toContain('pub fn set32(addr: u32, bits: u32) {');
+    expect(bus).toContain('pub fn clear32(addr: u32, bits: u32) {');
   });
 
   it('carries the statuses (without NonSense), the configuration and the banner', () => {
@@ -281,6 +293,35 @@ describe(noToolchain ? `buildRustApp — skipped: ${SKIP_REASON}` : 'buildRustAp
     const noMainError = await buildRustApp(options(noMain, 'no-main')).catch((e: unknown) => e);
     expect(noMainError).toBeInstanceOf(BuildError);
     expect((noMainError as BuildError).message).toContain('shield::shield_main!()');
+  }, COMPILE_TIMEOUT);
+
+  it.skipIf(noToolchain)('imports only the bus accesses an app makes, with the addresses and values it gives (fake imports)', async () => {
+    const dir = await makeApp('bus-user', {
+      'Cargo.toml': manifest('bus-user'),
+      'src/lib.rs': [
+        '#![no_std]', 'use sentry_uapi::bus;', 'shield::shield_main!();', '',
+        'const CR1: u32 = 0x4000_4400;', '',
+        'fn main() -> i32 {',
+        '    bus::set32(CR1, 1 << 5);',
+        '    bus::clear32(CR1, 1);',
+        '    bus::write8(0x4000_4428, bus::read8(0x4000_4424));',
+        '    0',
+        '}', '',
+      ].join('\n'),
+    });
+    const { wasm } = await buildRustApp(options(dir, 'bus-user'));
+    expect(importNames(wasm)).toEqual(['rampart.bus_read32', 'rampart.bus_read8', 'rampart.bus_write32', 'rampart.bus_write8', 'rampart.exit']);
+    let cr1 = 0x0d;
+    const run = runTask(wasm, {
+      bus_read32: () => cr1,
+      bus_write32: (_exch, _addr, value) => { cr1 = value!; return Status.Ok; },
+      bus_read8: () => 0x41,
+      bus_write8: () => Status.Ok,
+    });
+    expect(run.calls).toEqual([
+      `bus_read32(${0x40004400})`, `bus_write32(${0x40004400},${0x2d})`, `bus_read32(${0x40004400})`, `bus_write32(${0x40004400},${0x2c})`,
+      `bus_read8(${0x40004424})`, `bus_write8(${0x40004428},${0x41})`, 'exit(0)',
+    ]);
   }, COMPILE_TIMEOUT);
 
   it.skipIf(noToolchain)('applies the UAPI pre-checks, bounds the exchange helpers by the configured length, and panics cleanly (fake imports)', async () => {

@@ -36,7 +36,7 @@ import os from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 
-import { SYSCALLS, SYSCALL_IMPORT_MODULE } from '../abi/syscalls.js';
+import { BUS_IMPORTS, SYSCALLS, SYSCALL_IMPORT_MODULE } from '../abi/syscalls.js';
 import { packageRustSdk, writeRustSdkRegistry } from '../sdk/cargo-registry.js';
 import { BuildError } from './c.js';
 
@@ -362,7 +362,8 @@ function finalizeModule(wasm: Uint8Array, heapPages: number): Uint8Array<ArrayBu
 function abiProblems(wasm: Uint8Array<ArrayBuffer>): string[] {
   const module = new WebAssembly.Module(wasm);
   const problems: string[] = [];
-  const known = new Set(SYSCALLS.map((s) => s.name));
+  // Syscalls and the bus accesses (sentry_uapi::bus); whether the task may import each is the integrator's check.
+  const known = new Set([...SYSCALLS, ...BUS_IMPORTS].map((s) => s.name));
   for (const imp of WebAssembly.Module.imports(module)) {
     if (imp.module !== SYSCALL_IMPORT_MODULE || imp.kind !== 'function') {
       problems.push(`imports ${imp.kind} ${imp.module}.${imp.name}: a task may only import \`${SYSCALL_IMPORT_MODULE}\` syscall functions ` +

@@ -7,7 +7,8 @@
  *  - `rampart/types.ts`: Status, Syscall and every UAPI enumeration, the wait/event
  *    constants, capability bits and handle type aliases;
  *  - `rampart/uapi.ts`: one `@external("rampart", "<name>")` declaration per syscall, the
- *    typed wrappers in namespace `syscall` (Rust names, C `__sys_*` semantics), the exchange
+ *    typed wrappers in namespace `syscall` (Rust names, C `__sys_*` semantics), the
+ *    register-access helpers in namespace `bus` (over the `BUS_IMPORTS`), the exchange
  *    area and its helpers, `print`/`println`;
  *  - `rampart/runtime.ts`: what the AssemblyScript compiler is pointed at instead of host
  *    imports (`abort`, `trace`, `seed`), and the per-start task state;
@@ -33,7 +34,7 @@
 
 import { STATUS_TABLE } from '../abi/status.js';
 import { CAPABILITIES, CAP_DEV_MASK, CAP_MEM_MASK, CAP_SYS_MASK } from '../abi/capabilities.js';
-import { SYSCALLS, SYSCALL_IMPORT_MODULE, type SyscallInfo } from '../abi/syscalls.js';
+import { BUS_IMPORTS, SYSCALLS, SYSCALL_IMPORT_MODULE, type SyscallInfo } from '../abi/syscalls.js';
 import { EVENT_HEADER_SIZE, EVENT_MAGIC, UAPI_ENUMS, WFE_WAIT_FOREVER, WFE_WAIT_NO } from '../abi/types.js';
 
 /** Configuration the generated sources depend on. */
@@ -50,6 +51,9 @@ export const AS_SDK_FILES = ['rampart/index.ts', 'rampart/types.ts', 'rampart/ua
 
 /** Prefix of the raw import declarations (`__rampart_sys_log`, ...), as in the C runtime. */
 export const AS_RAW_IMPORT_PREFIX = '__rampart_sys_';
+
+/** Prefix of the raw bus-access import declarations (`__rampart_bus_read32`, ...), as in C's `uapi/bus.h`. */
+export const AS_RAW_BUS_IMPORT_PREFIX = '__rampart_';
 
 /**
  * The standard library's host hooks and the runtime functions that replace them, for the
@@ -336,6 +340,60 @@ function wrapper(sys: SyscallInfo, name = sys.name, docOverride?: string): strin
   ];
 }
 
+/** AssemblyScript integer type of a register of `width` bytes. */
+const busType = (width: 1 | 2 | 4): string => `u${width * 8}`;
+
+/** Namespace `bus`: one function per bus import (C `ioread8` is `bus.read8`), plus set32/clear32. */
+function busNamespace(): string[] {
+  const out: string[] = [
+    '/**',
+    ' * Device registers (C <uapi/bus.h>, Rust `sentry_uapi::bus`). A register is a bus address',
+    ' * (the device\'s base address plus the register offset), not task memory: each access is',
+    ' * one import call the kernel checks against the devices mapped with syscall.map_dev. An',
+    ' * address outside them, or not aligned to the width, faults the task; it never returns.',
+    ' */',
+    'export namespace bus {',
+  ];
+  for (const b of BUS_IMPORTS) {
+    const type = busType(b.width);
+    const raw = `${AS_RAW_BUS_IMPORT_PREFIX}${b.name}`;
+    if (b.write) {
+      out.push(
+        `  /** Write the ${b.width * 8}-bit register at addr (C \`iowrite${b.width * 8}\`). */`,
+        `  export function write${b.width * 8}(addr: u32, value: ${type}): void {`,
+        `    ${raw}(addr, <u32>value);`,
+        '  }',
+        '',
+      );
+    } else {
+      out.push(
+        `  /** Read the ${b.width * 8}-bit register at addr (C \`ioread${b.width * 8}\`). */`,
+        `  export function read${b.width * 8}(addr: u32): ${type} {`,
+        `    return <${type}>${raw}(addr);`,
+        '  }',
+        '',
+      );
+    }
+  }
+  out.push(
+    '  /**',
+    '   * Set `bits` in the 32-bit register at addr (C `ioset32`): a read, then a write. Not atomic',
+    '   * against the device: not for registers whose bits the hardware changes or clears on write.',
+    '   */',
+    '  export function set32(addr: u32, bits: u32): void {',
+    '    write32(addr, read32(addr) | bits);',
+    '  }',
+    '',
+    '  /** Clear `bits` in the 32-bit register at addr (C `ioclear32`), read-modify-write as set32. */',
+    '  export function clear32(addr: u32, bits: u32): void {',
+    '    write32(addr, read32(addr) & ~bits);',
+    '  }',
+    '}',
+    '',
+  );
+  return out;
+}
+
 function uapiSource(len: number): string {
   const out: string[] = [
     ...banner('rampart/uapi.ts', 'syscalls, exchange area and console output of a Rampart task', len),
@@ -354,6 +412,18 @@ function uapiSource(len: number): string {
   for (const sys of SYSCALLS) {
     const params = sys.args.map((a) => `${a.name}: u32`).join(', ');
     out.push(`@external("${SYSCALL_IMPORT_MODULE}", "${sys.name}") declare function ${AS_RAW_IMPORT_PREFIX}${sys.name}(${params}): u32;`);
+  }
+  out.push(
+    '',
+    '/*',
+    ' * The bus accesses (Rampart\'s own, not syscalls): device registers, checked by the kernel',
+    ' * against the devices the task has mapped. Apps use namespace `bus` below; importing one',
+    ' * needs a CAP_DEV_* capability, and only the widths an app calls are imported.',
+    ' */',
+  );
+  for (const b of BUS_IMPORTS) {
+    const params = b.write ? 'addr: u32, value: u32' : 'addr: u32';
+    out.push(`@external("${SYSCALL_IMPORT_MODULE}", "${b.name}") declare function ${AS_RAW_BUS_IMPORT_PREFIX}${b.name}(${params}): u32;`);
   }
   out.push(
     '',
@@ -409,9 +479,8 @@ function uapiSource(len: number): string {
       out.push(...wrapper(sys, 'manage_cpu_sleep', 'Alias of pm_manage, the name the Outpost C header declares (`__sys_manage_cpu_sleep`).'));
     }
   }
+  out.push('}', '', ...busNamespace());
   out.push(
-    '}',
-    '',
     '// -- exchange-area helpers (spec §3.2) ----------------------------------------------',
     '',
     '/** Clamp a copy to the exchange area and to the buffer (the kernel bounds its side itself). */',

@@ -3,8 +3,10 @@
  *
  * Owns the text of `uapi/uapi.h`, `uapi/types.h`, `uapi/handle.h`, `uapi/platform.h`
  * (the Outpost-compatible surface: `#include <uapi/uapi.h>` alone gives an app every type,
- * constant and `__sys_*` prototype it uses) and of `rampart/syscall-imports.h`, the raw
- * Wasm import declarations that only the runtime (`uapi-c/src/uapi.c`) includes.
+ * constant and `__sys_*` prototype it uses), of `rampart/syscall-imports.h`, the raw
+ * Wasm import declarations that only the runtime (`uapi-c/src/uapi.c`) includes, and of
+ * `uapi/bus.h`, Rampart's register-access helpers for drivers (`ioread32`, `iowrite32`,
+ * ...), generated from `BUS_IMPORTS`.
  *
  * Invariants:
  * - Every number comes from `toolchain/abi`; nothing numeric is typed in here except the
@@ -21,7 +23,7 @@
 
 import { STATUS_TABLE } from '../abi/status.js';
 import { CAPABILITIES, CAP_DEV_MASK, CAP_MEM_MASK, CAP_SYS_MASK } from '../abi/capabilities.js';
-import { SYSCALLS, SYSCALL_IMPORT_MODULE, type SyscallInfo } from '../abi/syscalls.js';
+import { BUS_IMPORTS, SYSCALLS, SYSCALL_IMPORT_MODULE, type SyscallInfo } from '../abi/syscalls.js';
 import { DEVICE_HANDLE_FAMILY, DMA_HANDLE_FAMILY, TASK_HANDLE_ID_SHIFT, TASK_HANDLE_RERUN_BITS } from '../abi/handles.js';
 import { EVENT_HEADER_SIZE, EVENT_MAGIC, UAPI_ENUMS, WFE_WAIT_FOREVER, WFE_WAIT_NO } from '../abi/types.js';
 
@@ -45,6 +47,12 @@ export const C_IMPORTS_HEADER = 'rampart/syscall-imports.h';
 
 /** Prefix of the raw import symbols the runtime calls (`__rampart_sys_log`, ...). */
 export const RAW_IMPORT_PREFIX = '__rampart_sys_';
+
+/** Path of the register-access header (Rampart's own, not part of the Outpost surface). */
+export const C_BUS_HEADER = 'uapi/bus.h';
+
+/** Prefix of the raw bus-access import symbols declared in `uapi/bus.h` (`__rampart_bus_read32`, ...). */
+export const RAW_BUS_IMPORT_PREFIX = '__rampart_';
 
 /** Exchange-area length bounds from Kconfig (spec §1.1 / §2.16). */
 const EXCHANGE_LEN_MIN = 64;
@@ -392,11 +400,97 @@ function importsHeader(config: Required<CHeaderConfig>): string {
   return wrap(C_IMPORTS_HEADER, 'raw syscall imports (runtime-private)', config, body);
 }
 
+/** C type of a register of `width` bytes. */
+const busType = (width: 1 | 2 | 4): string => `uint${width * 8}_t`;
+
+/** Name of the inline helper of one bus import (`bus_read32` -> `ioread32`). */
+export function busHelperName(bus: { readonly width: 1 | 2 | 4; readonly write: boolean }): string {
+  return `io${bus.write ? 'write' : 'read'}${bus.width * 8}`;
+}
+
+function busHeader(config: Required<CHeaderConfig>): string {
+  const body: string[] = [
+    '#include <stdint.h>',
+    '',
+    ...CPLUSPLUS_OPEN,
+    '',
+    '/*',
+    ' * Device registers are bus addresses (devinfo_t.baseaddr in <devices-dt.h> plus the',
+    ' * register offset), not task memory: a pointer dereference cannot reach them. Each',
+    ' * access is one import call that the kernel checks against the devices this task has',
+    ' * mapped with __sys_map_dev (a software MPU). An address outside them, or one not',
+    ' * aligned to the access width, faults the task at once.',
+    ' *',
+    ' * Importing any of these needs a CAP_DEV_* capability. The helpers are static inline and',
+    ' * the declarations below cost nothing by themselves, so a module imports exactly the',
+    ' * access widths it uses, and a task that includes this header without touching a',
+    ' * register imports none of them.',
+    ' */',
+    '',
+  ];
+  for (const bus of BUS_IMPORTS) {
+    const params = bus.write ? 'uint32_t addr, uint32_t value' : 'uint32_t addr';
+    const what = bus.write
+      ? `write the low ${bus.width * 8} bits of value at bus address addr; STATUS_OK (a refused access never returns)`
+      : `read ${bus.width * 8} bits at bus address addr, zero-extended`;
+    body.push(
+      `/** Raw import: ${what}. Call ${busHelperName(bus)} instead. */`,
+      `__attribute__((import_module("${SYSCALL_IMPORT_MODULE}"), import_name("${bus.name}")))`,
+      `extern uint32_t ${RAW_BUS_IMPORT_PREFIX}${bus.name}(${params});`,
+    );
+  }
+  body.push('');
+  for (const bus of BUS_IMPORTS) {
+    const type = busType(bus.width);
+    const raw = `${RAW_BUS_IMPORT_PREFIX}${bus.name}`;
+    if (bus.write) {
+      body.push(
+        `/** Write the ${bus.width * 8}-bit register at addr (the device must be mapped). */`,
+        `static inline void ${busHelperName(bus)}(uint32_t addr, ${type} value)`,
+        '{',
+        `    (void)${raw}(addr, (uint32_t)value);`,
+        '}',
+        '',
+      );
+    } else {
+      body.push(
+        `/** Read the ${bus.width * 8}-bit register at addr (the device must be mapped). */`,
+        `static inline ${type} ${busHelperName(bus)}(uint32_t addr)`,
+        '{',
+        `    return (${type})${raw}(addr);`,
+        '}',
+        '',
+      );
+    }
+  }
+  body.push(
+    '/**',
+    ' * Set `bits` in the 32-bit register at addr: a read, then a write of the value or-ed',
+    ' * with bits. Two accesses, so not atomic against the device: do not use it on a',
+    ' * register whose bits the hardware changes or clears on write (status, ICR, BSRR).',
+    ' */',
+    'static inline void ioset32(uint32_t addr, uint32_t bits)',
+    '{',
+    '    iowrite32(addr, ioread32(addr) | bits);',
+    '}',
+    '',
+    '/** Clear `bits` in the 32-bit register at addr (read-modify-write, as ioset32). */',
+    'static inline void ioclear32(uint32_t addr, uint32_t bits)',
+    '{',
+    '    iowrite32(addr, ioread32(addr) & ~bits);',
+    '}',
+    '',
+    ...CPLUSPLUS_CLOSE,
+  );
+  return wrap(C_BUS_HEADER, 'device register access through the kernel-checked bus imports', config, body);
+}
+
 /**
  * Generate the C UAPI headers for one configuration.
  *
  * @returns include-relative path → file content: the four public headers of
- *   `C_PUBLIC_HEADERS` plus the runtime-private `C_IMPORTS_HEADER`.
+ *   `C_PUBLIC_HEADERS`, the runtime-private `C_IMPORTS_HEADER`, and `C_BUS_HEADER`
+ *   (register access for drivers).
  * @throws RangeError on an out-of-range configuration; Error if the C prototype list has
  *   drifted from `SYSCALLS`.
  */
@@ -409,5 +503,6 @@ export function generateCHeaders(config: CHeaderConfig): Record<string, string> 
     'uapi/handle.h': handleHeader(c),
     'uapi/platform.h': platformHeader(c),
     [C_IMPORTS_HEADER]: importsHeader(c),
+    [C_BUS_HEADER]: busHeader(c),
   };
 }

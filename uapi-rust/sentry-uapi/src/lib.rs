@@ -6,6 +6,8 @@
 //! gives those imports the Sentry API:
 //!
 //! * [`syscall`]: one function per syscall, each returning a [`systypes::Status`];
+//! * [`bus`]: device register access for drivers (`read32`, `write32`, `set32`, ...),
+//!   checked by the kernel against the devices the task has mapped (Rampart's own);
 //! * [`systypes`]: the enumerations, handle aliases and exchange-area layouts;
 //! * [`copy_to_kernel`] / [`copy_from_kernel`]: moving data through the task's exchange
 //!   area, the only memory the kernel reads or writes during a syscall.
@@ -25,6 +27,7 @@
 #![deny(unsafe_op_in_unsafe_fn)]
 #![warn(missing_docs)]
 
+pub mod bus;
 mod exchange;
 mod ffi_gen;
 pub mod syscall;
