@@ -25,9 +25,9 @@ if (stale) {
   say('npm packages already installed');
 }
 
-// Debian tools the builds run: the devicetree compiler (every board.dts goes through dtc)
-// and a Rust toolchain with the wasm32 standard library (Rust apps). Both scripts are
-// idempotent and say what they install.
-for (const script of ['ensure-dtc.sh', 'ensure-rust.sh']) {
+// Debian tools the builds run: the devicetree compiler (every board.dts goes through dtc),
+// a Rust toolchain with the wasm32 standard library (Rust apps) and kconfiglib (every
+// prj.conf and task.conf). The scripts are idempotent and say what they install.
+for (const script of ['ensure-dtc.sh', 'ensure-rust.sh', 'ensure-kconfig.sh']) {
   execSync(`bash ${join(root, 'scripts', script)}`, { cwd: root, stdio: ['ignore', 'inherit', 'inherit'] });
 }

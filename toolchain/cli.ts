@@ -1,5 +1,5 @@
 /**
- * The `rampart` command line: build, run, keygen, sign, verify, inspect, help.
+ * The `rampart` command line: build, run, keygen, sign, verify, inspect, bench, sdk, menuconfig, help.
  *
  * Arguments are parsed strictly: an unknown option or a malformed number is an error that
  * says what was expected. Commands return their exit code; nothing here calls process.exit.
@@ -14,6 +14,8 @@ import { generateKeyPair, KeyError, readPrivateKeyFile } from './integrate/keys.
 import { assertUsableSigningKey, buildDate, signDetached, SignatureError } from './integrate/sign.js';
 import { signApp } from './integrate/trust.js';
 import { formatInspectReport, formatVerifyChecks, inspectImage, verifyImageFile } from './inspect.js';
+import { sdkCommand, SDK_USAGE } from './sdk/sdk.js';
+import { menuconfigCommandLine, MENUCONFIG_USAGE } from './config/kconfig.js';
 
 const USAGE = `usage:
   rampart build PROJECT [--out FILE] [--key KEY.asc]
@@ -31,6 +33,12 @@ const USAGE = `usage:
                                          or any file (writes FILE.asc)
   rampart verify IMAGE [--trust KEY.asc] check the signature, manifest, SBOM and the files beside the image
   rampart inspect IMAGE [--json]         tasks, capabilities, resources, hashes, signer, SBOM summary
+  rampart bench [--json FILE] [--svg FILE] [--quick]
+                                         measure the kernel paths against their floors in one run: table on
+                                         stdout, report as JSON and a chart of the ratios as SVG; --quick runs
+                                         every case with small counts (a smoke run, figures indicative only)
+${SDK_USAGE}
+${MENUCONFIG_USAGE}
   rampart help                           this text
 
 run exit codes: 0 normal end, 1 kernel panic, 2 image refused, 3 stopped at --max-cycles,
@@ -168,6 +176,18 @@ export async function main(argv: readonly string[]): Promise<number> {
         process.stdout.write(json ? `${JSON.stringify(report, null, 2)}\n` : `${formatInspectReport(report)}\n`);
         return 0;
       }
+      case 'bench': {
+        const quick = rest.includes('--quick');
+        const p = parseArgs(rest.filter((a) => a !== '--quick'), ['--json', '--svg']);
+        if (p.positional.length !== 0) throw new UsageError('bench takes no positional argument');
+        const { benchCommand } = await import('./bench/command.js');
+        await benchCommand({ quick, json: p.options.get('--json'), svg: p.options.get('--svg'), stdout: (s) => process.stdout.write(s), stderr: err });
+        return 0;
+      }
+      case 'sdk':
+        return await sdkCommand(rest, { stdout: (s) => process.stdout.write(s), stderr: err });
+      case 'menuconfig':
+        return menuconfigCommandLine(rest, { stdout: (s) => process.stdout.write(s), stderr: err });
       case 'help': case '--help': case '-h': case undefined:
         process.stdout.write(`${USAGE}\n`);
         return command === undefined ? 64 : 0;

@@ -7,7 +7,10 @@
  * for the syscalls its module imports (already checked against its capabilities), plus
  * `preempt`. Non-blocking imports are plain calls into the gate; blocking ones first
  * finish a pending Asyncify rewind (the task is resuming *into* this very call), in which
- * case they return the status that the waking agent stored.
+ * case they return the status that the waking agent stored. WASI imports (hosted C) go
+ * to module `wasi_snapshot_preview1`, built by gate-wasi.ts; the WASI names the kernel
+ * serves and the syscall names are disjoint (checked at load), so an import's name alone
+ * says which gate serves it.
  */
 
 import { BUS_IMPORTS, PREEMPT_IMPORT, Status, SYSCALL_IMPORT_MODULE, SYSCALLS, type SyscallInfo } from '../../toolchain/abi/index.js';
@@ -22,6 +25,7 @@ import { gateSendIpc } from './gate-ipc.js';
 import { gateSendSignal } from './gate-signal.js';
 import { gateWaitForEvent } from './gate-event.js';
 import { gateGetRandom, gateLog, gatePmManage } from './gate-misc.js';
+import { buildWasiImport, WASI_FUNCTIONS, WASI_IMPORT_MODULE } from './gate-wasi.js';
 import { busRead, busWrite, gateGetDeviceHandle, gateMapDev, gateUnmapDev } from './gate-device.js';
 import { gateGpioConfigure, gateGpioGet, gateGpioReset, gateGpioSet, gateGpioToggle } from './gate-gpio.js';
 import { gateIrqAcknowledge, gateIrqDisable, gateIrqEnable } from './gate-irq.js';
@@ -85,6 +89,9 @@ function checkTableComplete(): void {
   for (const name of Object.keys(GATES)) {
     if (!SYSCALL_BY_NAME.has(name)) throw new Error(`kernel gate table names unknown syscall '${name}'`);
   }
+  for (const name of WASI_FUNCTIONS.keys()) {
+    if (SYSCALL_BY_NAME.has(name) || BUS_BY_NAME.has(name) || name === PREEMPT_IMPORT) throw new Error(`WASI function '${name}' shadows a Rampart import`);
+  }
 }
 checkTableComplete();
 
@@ -92,8 +99,14 @@ checkTableComplete();
 export function buildImports(k: Kernel, t: number): WebAssembly.Imports {
   const names = k.descriptors[t]!.imports;
   const table: Record<string, (...args: number[]) => number | void> = {};
+  const wasi: Record<string, (...args: number[]) => number | void> = {};
   const trace = k.trace;
   for (const name of names) {
+    const wasiImport = WASI_FUNCTIONS.has(name) ? buildWasiImport(k, t, name) : undefined;
+    if (wasiImport !== undefined) {
+      wasi[name] = wasiImport;
+      continue;
+    }
     if (name === PREEMPT_IMPORT) {
       table[name] = () => {
         const inst = k.instances[t]!;
@@ -155,5 +168,5 @@ export function buildImports(k: Kernel, t: number): WebAssembly.Imports {
       };
     }
   }
-  return { [SYSCALL_IMPORT_MODULE]: table };
+  return { [SYSCALL_IMPORT_MODULE]: table, [WASI_IMPORT_MODULE]: wasi };
 }

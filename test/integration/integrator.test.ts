@@ -38,6 +38,8 @@ function copyProject(from: string, name: string, withCache = false): string {
     recursive: true,
     filter: (s) => {
       const rel = s.slice(from.length);
+      // These tests are about integration, not languages: the demo's two C apps are enough.
+      if (/^\/apps\/(rusty|scripty)(\/|$)/.test(rel)) return false;
       if (!/^\/build(\/|$)/.test(rel)) return true;
       return withCache && /^\/build(\/\.cache(\/|$)|$)/.test(rel);
     },

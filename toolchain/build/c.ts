@@ -6,6 +6,16 @@
  * `@yowasp/clang`), the translation of compiler diagnostics back to real file paths, and
  * a content-hash cache of finished modules.
  *
+ * Two flavours. Freestanding (the default): `--target=wasm32-unknown-unknown`, `-nostdlib`,
+ * the UAPI and `uapi-c/src/crt0.c` only. Hosted (`libc: true`, CONFIG_TASK_LIBC=y):
+ * `--target=wasm32-wasip1` against the wasi-libc sysroot bundled with @yowasp/clang
+ * (`/usr/include/wasm32-wasip1`, `/usr/lib/wasm32-wasip1/libc.a` inside its file system),
+ * linked with `-nostartfiles` so that `uapi-c/src/crt0-hosted.c` provides Rampart's
+ * `_start(label, seed)` instead of wasi-libc's crt1. The hosted module imports from
+ * `wasi_snapshot_preview1` too; the kernel serves those from the task's capabilities
+ * (kernel/syscalls/gate-wasi.ts). Hosted builds always use the bundled compiler: its
+ * sysroot is the one this kernel serves, and a system clang rarely has one.
+ *
  * How a build runs: the generated UAPI headers (toolchain/sdk/c-headers.ts), the runtime
  * (`uapi-c/src/*.c`) and the app's `src/` and `include/` are laid out in one small tree
  * with fixed virtual roots (`__app/`, `__rt/`, `__sdk/`, ...). Every source is compiled on
@@ -16,9 +26,10 @@
  *
  * Invariants:
  * - The module follows docs/task-abi.md: memory defined and exported as `memory`, initial
- *   equal to maximum, `_start` and `__svcexchange` exported, imports only from `rampart`,
- *   stack first. The link never allows undefined symbols: anything but an explicit
- *   `rampart` import is a link error carrying the linker's own message.
+ *   equal to maximum, `_start` and `__svcexchange` exported, imports only from `rampart`
+ *   (and, hosted, wasi-libc's `wasi_snapshot_preview1`), stack first. The link never allows
+ *   undefined symbols: anything but an explicit import is a link error carrying the
+ *   linker's own message.
  * - Unused syscall wrappers are garbage-collected with their imports (see uapi-c/src/uapi.c);
  *   this is what keeps an app's imports equal to the syscalls it calls.
  * - A cache hit is only possible when every input byte, every flag and the toolchain
@@ -59,8 +70,13 @@ export interface CBuildOptions {
   readonly extraCFlags?: readonly string[];
   /** Cache directory; default `<appDir>/../../build/.cache` (a project's `build/.cache` for `<project>/apps/<app>`); `false` disables the cache. */
   readonly cacheDir?: string | false;
-  /** Toolchain choice; default `auto` (system clang when usable, else the bundled one). */
+  /** Toolchain choice; default `auto` (system clang when usable, else the bundled one; hosted: bundled). */
   readonly toolchain?: 'auto' | 'system' | 'bundled';
+  /**
+   * Hosted C (CONFIG_TASK_LIBC=y): standard C from wasi-libc, the UAPI still available.
+   * Default false: freestanding, `-nostdlib`.
+   */
+  readonly libc?: boolean;
 }
 
 /** A built task module. */
@@ -98,7 +114,7 @@ export class BuildError extends Error {
 // Fixed parts of the command lines.
 
 /** The one target: wasm32 with no OS and no libc. */
-const TARGET = '--target=wasm32-unknown-unknown';
+export const TARGET = '--target=wasm32-unknown-unknown';
 
 /**
  * Compile flags shared by every source.
@@ -113,18 +129,34 @@ const TARGET = '--target=wasm32-unknown-unknown';
  *   overruns *within* the stack.
  * - `-fno-color-diagnostics`: diagnostics are parsed and rewritten, never shown raw.
  */
-const COMPILE_FLAGS: readonly string[] = [
+export const COMPILE_FLAGS: readonly string[] = [
   TARGET, '-O2', '-ffreestanding', '-Wall', '-mbulk-memory',
   '-ffunction-sections', '-fdata-sections', '-fstack-protector-strong', '-fno-color-diagnostics',
 ];
 
+/** The hosted target: the driver then uses the bundled wasi-libc sysroot (headers and libc.a). */
+const TARGET_HOSTED = '--target=wasm32-wasip1';
+
+/** Hosted compile flags: the freestanding ones for the hosted target, without `-ffreestanding`. */
+const HOSTED_COMPILE_FLAGS: readonly string[] = [
+  TARGET_HOSTED, ...COMPILE_FLAGS.filter((f) => f !== TARGET && f !== '-ffreestanding'),
+];
+
+/** Runtime sources of one flavour only (each defines `_start`). */
+const FREESTANDING_ONLY_RUNTIME = 'crt0.c';
+const HOSTED_ONLY_RUNTIME = 'crt0-hosted.c';
+
 const WASM_PAGE = 65536;
 
-/** Link flags for one configuration (through the clang driver, hence `-Wl,`). */
-function linkFlags(stackSize: number, heapSize: number): string[] {
+/**
+ * Link flags for one configuration (through the clang driver, hence `-Wl,`). Hosted links
+ * keep the driver's `-lc` and compiler-rt but drop wasi-libc's crt1 (`-nostartfiles`): the
+ * runtime's `_start(label, seed)` replaces it.
+ */
+export function linkFlags(stackSize: number, heapSize: number, libc: boolean): string[] {
   const heapPages = Math.ceil(heapSize / WASM_PAGE);
   return [
-    TARGET, '-nostdlib',
+    ...(libc ? [TARGET_HOSTED, '-nostartfiles'] : [TARGET, '-nostdlib']),
     '-Wl,--no-entry',
     '-Wl,--export=_start',
     '-Wl,--export=__svcexchange',
@@ -426,7 +458,11 @@ function probeSystemClang(): Promise<Toolchain | string> {
   return systemProbe;
 }
 
-async function selectToolchain(choice: CBuildOptions['toolchain'], appName: string): Promise<Toolchain> {
+async function selectToolchain(choice: CBuildOptions['toolchain'], appName: string, libc: boolean): Promise<Toolchain> {
+  if (libc) {
+    if (choice === 'system') throw new BuildError(`${appName}: hosted C (CONFIG_TASK_LIBC=y) is built with the bundled clang and its wasi-libc sysroot; the system clang cannot be requested`, appName);
+    return bundledToolchain();
+  }
   if (choice === 'bundled') return bundledToolchain();
   const system = await probeSystemClang();
   if (typeof system !== 'string') return system;
@@ -460,7 +496,7 @@ function makeRewriter(map: readonly (readonly [string, string])[]): (text: strin
  * with a message naming a symbol the user never wrote. Say what is actually wrong.
  */
 function mainSignatureHint(linkOutput: string): string {
-  return /undefined symbol: (__original_main|main)\b/.test(linkOutput)
+  return /undefined symbol: (__original_main|__main_void|main)\b/.test(linkOutput)
     ? '\nnote: the C runtime calls `int main(void)`; define main with exactly that signature'
     : '';
 }
@@ -533,8 +569,9 @@ function checkOptions(opts: CBuildOptions): void {
 /**
  * Build one C app into a task module.
  *
- * Compiles every `*.c` under `<appDir>/src` and the runtime (`uapi-c/src/*.c`) against the
- * UAPI headers generated for `exchangeAreaLen`, and links them per docs/task-abi.md.
+ * Compiles every `*.c` under `<appDir>/src` and the runtime (`uapi-c/src/*.c`, each flavour
+ * with its own `crt0`) against the UAPI headers generated for `exchangeAreaLen`, and links
+ * them per docs/task-abi.md; with `libc`, against wasi-libc too (hosted C).
  *
  * @throws BuildError on a compile or link error (message = the tool's diagnostics with real
  *   paths), on invalid options, or when the app has no sources.
@@ -561,9 +598,12 @@ export async function buildCApp(opts: CBuildOptions): Promise<CBuildResult> {
     if (!(await isDirectory(extra))) throw new BuildError(`${opts.appName}: sdkIncludeDir ${displayPath(extra)} is not a directory`, opts.appName);
     for (const [rel, bytes] of await readDirectory(extra)) putFile(sdkTree, `${ROOT_SDK_EXTRA}/${rel}`, bytes);
   }
+  const libc = opts.libc === true;
+  const otherFlavourRuntime = libc ? FREESTANDING_ONLY_RUNTIME : HOSTED_ONLY_RUNTIME;
   const runtimeTree: FileTree = {};
   const runtimeSources: string[] = [];
   for (const [rel, bytes] of await readDirectory(RUNTIME_SRC_DIR)) {
+    if (rel === otherFlavourRuntime) continue;
     putFile(runtimeTree, `${ROOT_RUNTIME}/src/${rel}`, bytes);
     if (rel.endsWith('.c')) runtimeSources.push(`${ROOT_RUNTIME}/src/${rel}`);
   }
@@ -581,9 +621,10 @@ export async function buildCApp(opts: CBuildOptions): Promise<CBuildResult> {
   // Command lines. Include order: the generated UAPI first, so an app that vendors its own
   // copy of uapi/*.h cannot shadow the headers that match this kernel's ABI.
   const sdkIncludes = [`-I${ROOT_SDK}/include`, ...(opts.sdkIncludeDir !== undefined ? [`-I${ROOT_SDK_EXTRA}`] : [])];
-  const runtimeFlags = [...COMPILE_FLAGS, ...sdkIncludes, `-fmacro-prefix-map=${ROOT_RUNTIME}/=rampart/uapi-c/`];
+  const compileFlags = libc ? HOSTED_COMPILE_FLAGS : COMPILE_FLAGS;
+  const runtimeFlags = [...compileFlags, ...sdkIncludes, `-fmacro-prefix-map=${ROOT_RUNTIME}/=rampart/uapi-c/`];
   const appFlags = [
-    ...COMPILE_FLAGS, ...sdkIncludes, ...(hasInclude ? [`-I${ROOT_APP}/include`] : []),
+    ...compileFlags, ...sdkIncludes, ...(hasInclude ? [`-I${ROOT_APP}/include`] : []),
     // __FILE__ names the app, not the machine it was built on: reproducible across checkouts.
     `-fmacro-prefix-map=${ROOT_APP}/=${opts.appName}/`,
     ...Object.entries(opts.extraDefines ?? {}).sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0)).map(([k, v]) => `-D${k}=${v}`),
@@ -591,7 +632,7 @@ export async function buildCApp(opts: CBuildOptions): Promise<CBuildResult> {
   ];
   const objectOf = (src: string): string => `${ROOT_OBJ}/${src.slice(2)}.o`;
   const output = `${ROOT_OUT}/${opts.appName}.wasm`;
-  const ldFlags = linkFlags(opts.stackSize, opts.heapSize);
+  const ldFlags = linkFlags(opts.stackSize, opts.heapSize, libc);
 
   const rewrite = makeRewriter([
     [`${ROOT_OBJ}/app/`, `${displayPath(appDir)}/`],
@@ -603,7 +644,7 @@ export async function buildCApp(opts: CBuildOptions): Promise<CBuildResult> {
     [`${ROOT_OUT}/`, ''],
   ]);
 
-  const toolchain = await selectToolchain(opts.toolchain, opts.appName);
+  const toolchain = await selectToolchain(opts.toolchain, opts.appName, libc);
   const sdkHash = hashTree(sdkTree);
   const runtimeKey = sha256(CACHE_FORMAT, toolchain.description, runtimeFlags.join('\0'), sdkHash, hashTree(runtimeTree));
   const appKey = sha256(CACHE_FORMAT, toolchain.description, runtimeKey, appFlags.join('\0'), ldFlags.join('\0'), opts.appName, hashTree(appTree));

@@ -9,24 +9,29 @@
  * Every problem of every app is reported, each naming the file to fix.
  */
 
-import { existsSync, mkdirSync, readdirSync, readFileSync, statSync, writeFileSync } from 'node:fs';
+import { existsSync, readdirSync, statSync } from 'node:fs';
 import { join, relative, resolve } from 'node:path';
 import { SYSCALLS, PREEMPT_IMPORT } from '../abi/index.js';
 import type { KernelConfig } from '../../kernel/config.js';
 import type { ImageTaskInput } from '../../kernel/image/image.js';
 import { readWasmInterface, exportedGlobalConst } from '../../kernel/platform/wasm-sections.js';
 import { checkTaskImports } from '../../kernel/boot/import-policy.js';
+import { WASI_BLOCKING_IMPORTS } from '../../kernel/syscalls/gate-wasi.js';
 import { ConfigError, readKernelConfigFile, readTaskConfigFile, type TaskConfig } from '../config/kconfig.js';
 import { buildCApp, BuildError } from './c.js';
 import { buildRustApp } from './rust.js';
-import { BoardError, checkBoard, generateTaskResourceHeaders, readBoard } from '../config/devicetree.js';
+import { BoardError, checkBoard, readBoard } from '../config/devicetree.js';
 import type { Board } from '../../kernel/board.js';
 import { instrument } from '../integrate/instrument.js';
 import { IntegrationError, packProject, type PackResult } from '../integrate/pack.js';
 import { MemoryLayoutError, reserveSharedRange } from '../integrate/memory-layout.js';
+import { checkSdkStamp, generateSdk, SdkError, stampModule } from '../sdk/sdk.js';
 
-/** Blocking syscalls: Asyncify is restricted to these imports (plus preempt). */
-export const BLOCKING_IMPORTS: readonly string[] = SYSCALLS.filter((s) => s.blocking).map((s) => s.name);
+/**
+ * Blocking imports: Asyncify is restricted to these (plus preempt). Syscalls by name, and
+ * hosted C's `wasi_snapshot_preview1.proc_exit` (it ends the job, so the task unwinds).
+ */
+export const BLOCKING_IMPORTS: readonly string[] = [...SYSCALLS.filter((s) => s.blocking).map((s) => s.name), ...WASI_BLOCKING_IMPORTS];
 
 export class ProjectError extends Error {
   override readonly name = 'ProjectError';
@@ -63,7 +68,10 @@ export interface BuildProjectResult {
 const APP_NAME = /^[A-Za-z0-9_][A-Za-z0-9_.-]{0,63}$/;
 
 /** Turn one app module into an image task: check imports, instrument, locate its windows. */
-export function integrateModule(name: string, config: TaskConfig, module: Uint8Array, configFile: string, kernel: KernelConfig, board?: Board): ImageTaskInput {
+export function integrateModule(name: string, config: TaskConfig, module: Uint8Array, configFile: string, kernel: KernelConfig, board?: Board, sdk?: { readonly hash: string; readonly dir: string }): ImageTaskInput {
+  // An app built against another kernel configuration or board (toolchain/sdk/sdk.ts) is refused first.
+  const stale = sdk === undefined ? undefined : checkSdkStamp(name, module, sdk.hash, sdk.dir);
+  if (stale !== undefined) throw new ProjectError([stale]);
   let wasm = module;
   if (board !== undefined && board.shms.length > 0) {
     // Every task may map any SHM: its memory spans the SHM windows, its own data stays below.
@@ -118,12 +126,6 @@ async function buildAssemblyScript(options: { appDir: string; appName: string; e
   return backend.buildAsApp(options);
 }
 
-/** Write a generated file only when its content changed, so build caches keyed on mtimes stay warm. */
-function writeIfChanged(file: string, text: string): void {
-  if (existsSync(file) && readFileSync(file, 'utf8') === text) return;
-  writeFileSync(file, text);
-}
-
 /** Build every app of a project and write the image. */
 export async function buildProject(projectDir: string, options: BuildProjectOptions = {}): Promise<BuildProjectResult> {
   const dir = resolve(projectDir);
@@ -167,8 +169,11 @@ export async function buildProject(projectDir: string, options: BuildProjectOpti
       if (error instanceof ConfigError) problems.push(...error.problems.map((p) => p.replace(taskConf, rel(taskConf))));
       else throw error;
     }
-    if (languageOf(appDir) === undefined) {
+    const language = languageOf(appDir);
+    if (language === undefined) {
       problems.push(`${rel(appDir)}: no sources found (expected src/*.c for C, Cargo.toml for Rust, or assembly/index.ts for AssemblyScript)`);
+    } else if (language !== 'c' && configs.get(name)?.libc === true) {
+      problems.push(`${rel(taskConf)}: CONFIG_TASK_LIBC=y selects hosted C; this app is ${language}, remove the line`);
     }
   }
   if (problems.length > 0) throw new ProjectError(problems);
@@ -186,6 +191,19 @@ export async function buildProject(projectDir: string, options: BuildProjectOpti
   })), rel(board)));
   if (problems.length > 0) throw new ProjectError(problems);
 
+  // The SDK of this configuration and board (toolchain/sdk/sdk.ts): headers, libraries and the
+  // per-task resource headers the apps build against; reused when already up to date.
+  let sdk;
+  try {
+    sdk = await generateSdk({
+      configFiles: [prj], boardFile: board, board: boardDesc, out: join(dir, 'build', 'sdk'), ownsOut: true,
+      taskLabels: [...configs.values()].map((c) => c.label), display: rel, progress,
+    });
+  } catch (error) {
+    if (error instanceof SdkError) throw new ProjectError(error.problems);
+    throw error;
+  }
+
   const tasks: ImageTaskInput[] = [];
   const built: BuiltApp[] = [];
   // Tasks in label order: the task table order of the reference metadata table.
@@ -194,12 +212,8 @@ export async function buildProject(projectDir: string, options: BuildProjectOpti
     const appDir = join(appsDir, name);
     const started = Date.now();
     try {
-      // The task's resource tables (devices-dt.h, shms-dt.h, dma-dt.h, uapi/device.h).
-      const resourceDir = join(dir, 'build', 'sdk', name, 'include');
-      for (const [file, text] of Object.entries(generateTaskResourceHeaders(boardDesc, config.label))) {
-        mkdirSync(resolve(resourceDir, file, '..'), { recursive: true });
-        writeIfChanged(join(resourceDir, file), text);
-      }
+      // The task's resource tables (devices-dt.h, shms-dt.h, dma-dt.h, uapi/device.h) and autoconf.h, in the SDK.
+      const resourceDir = sdk.taskIncludeDirs.get(config.label)!;
       const common = {
         appDir, appName: name, exchangeAreaLen: kernel.exchangeAreaLen, stackSize: config.stackSize, heapSize: config.heapSize,
         cacheDir: join(dir, 'build', '.cache'),
@@ -207,9 +221,10 @@ export async function buildProject(projectDir: string, options: BuildProjectOpti
       const language = languageOf(appDir)!;
       const result = language === 'rust' ? await buildRustApp(common)
         : language === 'assemblyscript' ? await buildAssemblyScript(common)
-          : await buildCApp({ ...common, sdkIncludeDir: resourceDir });
+          : await buildCApp({ ...common, sdkIncludeDir: resourceDir, libc: config.libc });
       if (result.diagnostics.trim() !== '') progress(result.diagnostics.trimEnd());
-      tasks.push(integrateModule(name, config, result.wasm, rel(join(appDir, 'task.conf')), kernel, boardDesc));
+      // Built here against this SDK: the module carries its configuration hash.
+      tasks.push(integrateModule(name, config, stampModule(result.wasm, sdk.hash), rel(join(appDir, 'task.conf')), kernel, boardDesc, { hash: sdk.hash, dir: rel(sdk.dir) }));
       built.push({ name, config, toolchain: result.toolchain, cached: result.cached, moduleBytes: result.wasm.length });
       progress(`  ${result.cached ? 'CACHED ' : ({ c: 'CC     ', rust: 'CARGO  ', assemblyscript: 'ASC    ' } as const)[language]} ${name} (${Date.now() - started} ms)`);
     } catch (error) {
