@@ -39,7 +39,7 @@ class FloorExit extends Error {}
 export async function cpuPair(workload: (typeof WORKLOADS)[number], iterations: number): Promise<{ kernel: Contender; plain: Contender }> {
   const built = await buildCApp({
     appDir: APP_DIR,
-    appName: `bench-${workload.name}`,
+    appName: `bench-${workload.name}-${iterations}`, // one cache entry per variant (an entry evicts older ones of its name)
     exchangeAreaLen: DEFAULT_KERNEL_CONFIG.exchangeAreaLen,
     stackSize: 16384,
     heapSize: 0,
