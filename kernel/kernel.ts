@@ -544,7 +544,18 @@ export class Kernel {
     if (t !== IDLE) {
       const inst = this.instances[t]!;
       const left = inst.budget.value as number;
-      const used = this.sliceBudget - left;
+      let used = this.sliceBudget - left;
+      if (used < 0) {
+        // Only the task's own code could have raised its budget: metering was tampered with.
+        // Time never runs backwards; the task is stopped.
+        used = 0;
+        inst.budget.value = this.sliceBudget;
+        if (!inst.killed && !this.isTerminated(t)) {
+          this.sliceStart = this.cycles;
+          this.killTask(t, 'its cycle budget was raised by its own code (metering tampered with)');
+          return;
+        }
+      }
       this.cycles = this.sliceStart + used;
       this.statCycles[t] = this.statCycles[t]! + used;
       this.sliceStart = this.cycles;

@@ -19,6 +19,7 @@ import { checkTaskImports } from './import-policy.js';
 import { checkBoardAtBoot } from './board-check.js';
 import { NO_DEVICES } from '../board-runtime.js';
 import { createBoardRuntime, type EmulatedBoard } from './board-runtime-factory.js';
+import { BusConfigError } from '../bus/bus.js';
 import { Entropy } from '../managers/security/entropy.js';
 
 /** The image was refused; `problems` lists every reason. */
@@ -39,7 +40,9 @@ function checkModule(task: Image['tasks'][number], info: WasmInterface, exchange
     if (!info.exports.some((x) => x.kind === 'function' && x.name === e)) problems.push(`task '${name}': module does not export function '${e}' (not built by the Rampart integrator?)`);
   }
   if (!info.exports.some((x) => x.kind === 'memory' && x.name === 'memory')) problems.push(`task '${name}': module does not export its memory as 'memory'`);
-  if (!info.exports.some((x) => x.kind === 'global' && x.name === '__rampart_budget')) problems.push(`task '${name}': module is not metered (no '__rampart_budget' export)`);
+  const budget = info.exports.find((x) => x.kind === 'global' && x.name === '__rampart_budget');
+  if (budget === undefined) problems.push(`task '${name}': module is not metered (no '__rampart_budget' export)`);
+  else if (!info.mutableI32Globals.has(budget.index)) problems.push(`task '${name}': '__rampart_budget' is not a mutable i32 global defined by the module (not instrumented by the Rampart integrator?)`);
   if (info.hasStart) problems.push(`task '${name}': module has a start function, which would run before the kernel controls it`);
   if (info.memory === undefined) { problems.push(`task '${name}': module defines no memory`); return problems; }
   const bytes = info.memory.initial * PAGE;
@@ -107,6 +110,16 @@ export async function bootSignedImage(bytes: Uint8Array, options: BootOptions & 
   return bootImage(own, rest);
 }
 
+/** The board's device models; a board they cannot be built from is a refused image. */
+function createRuntimeOrRefuse(board: Image['board'], options: Parameters<typeof createBoardRuntime>[1]): ReturnType<typeof createBoardRuntime> {
+  try {
+    return createBoardRuntime(board, options);
+  } catch (error) {
+    if (error instanceof BusConfigError) throw new ImageRefused([`board: ${error.message}`]);
+    throw error;
+  }
+}
+
 /** Validate an image and build its kernel (not yet run). Throws `ImageRefused` or `ImageError`. */
 export function bootImage(bytes: Uint8Array, options: BootOptions): Kernel {
   if (options.trustAnchor !== undefined) throw new ImageRefused(['a trust anchor is configured: boot with bootSignedImage, which verifies the signature first']);
@@ -168,7 +181,7 @@ export function bootImage(bytes: Uint8Array, options: BootOptions): Kernel {
   const boardEntropy = new Entropy((options.seed ^ 0x5eed_b0a7) >>> 0);
   const runtime = image.board.devices.length === 0 && image.board.dmaStreams.length === 0 && options.scenario === undefined && options.vcd !== true
     ? NO_DEVICES
-    : createBoardRuntime(image.board, {
+    : createRuntimeOrRefuse(image.board, {
       frequencyHz: image.kernel.nominalFrequencyHz,
       random: () => boardEntropy.next32(),
       ...(options.scenario !== undefined ? { scenario: options.scenario } : {}),

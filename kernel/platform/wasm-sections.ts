@@ -43,6 +43,8 @@ export interface WasmInterface {
   /** Constant i32 initialisers of defined globals (by global index, imported ones first). */
   readonly globalInits: ReadonlyMap<number, number>;
   readonly importedGlobals: number;
+  /** Indices of defined globals that are mutable i32 (imported ones first in the numbering). */
+  readonly mutableI32Globals: ReadonlySet<number>;
 }
 
 const KINDS = ['function', 'table', 'memory', 'global', 'tag'] as const;
@@ -134,6 +136,7 @@ export function readWasmInterface(bytes: Uint8Array): WasmInterface {
   const imports: WasmImport[] = [];
   const exports: WasmExport[] = [];
   const globalInits = new Map<number, number>();
+  const mutableI32Globals = new Set<number>();
   let importedGlobals = 0;
   let memory: { initial: number; maximum?: number } | undefined;
   let hasStart = false;
@@ -192,8 +195,8 @@ export function readWasmInterface(bytes: Uint8Array): WasmInterface {
       case 6: {
         const n = s.u32();
         for (let i = 0; i < n; i++) {
-          s.valType();
-          s.byte();
+          const type = s.valType();
+          if (s.byte() === 1 && type === 'i32') mutableI32Globals.add(importedGlobals + i);
           // constant expression: record i32.const <v> end; skip anything else to its end.
           const op = s.byte();
           if (op === 0x41) {
@@ -230,8 +233,8 @@ export function readWasmInterface(bytes: Uint8Array): WasmInterface {
     r.pos = start + size;
   }
   return memory === undefined
-    ? { imports, exports, hasStart, globalInits, importedGlobals }
-    : { imports, exports, memory, hasStart, globalInits, importedGlobals };
+    ? { imports, exports, hasStart, globalInits, importedGlobals, mutableI32Globals }
+    : { imports, exports, memory, hasStart, globalInits, importedGlobals, mutableI32Globals };
 }
 
 /** The constant value of an exported immutable i32 global, or undefined. */

@@ -50,3 +50,22 @@ describe('FIFO', () => {
     expect([s.elect(false), s.elect(true), s.elect(true)]).toEqual([0, 1, 0]);
   });
 });
+
+describe('RRMQ windows under wake-ups', () => {
+  it('two jobs waking each other cannot keep a third out of its window', () => {
+    const s = new RrmqScheduler(infos([1, 2], [1, 2], [1, 2]));
+    s.schedule(0); s.schedule(1); s.schedule(2);
+    // 0 and 1 bounce: each runs a tick then blocks and wakes the other.
+    const ran = new Set<number>();
+    let current = s.elect(false);
+    for (let i = 0; i < 20; i++) {
+      ran.add(current);
+      if (current === 2) break;
+      s.tick();
+      const other = current === 0 ? 1 : 0;
+      s.schedule(other);
+      current = s.elect(false);
+    }
+    expect(ran.has(2)).toBe(true);
+  });
+});

@@ -9,8 +9,9 @@
  * starvation test checks): within one time-slot window every READY job runs at most one
  * quantum, so a busy high-priority task cannot starve the others.
  *
- * One deliberate difference from the reference: queuing a task that is already in the
- * *backed* set is refused too (the reference inserts it a second time, spec §1.2.5).
+ * Deliberate differences from the reference: queuing a task that is already in the
+ * *backed* set is refused too (the reference inserts it a second time, spec §1.2.5); and a
+ * job woken in the window it blocked in keeps the quantum it had left (see `schedule`).
  * Everything is preallocated; nothing allocates after construction.
  */
 
@@ -79,16 +80,37 @@ export class RrmqScheduler implements Scheduler {
   /** 1 while a task is in either set or running: one cell per task at most. */
   private readonly queued: Uint8Array;
 
+  /** Time-slot window number: bumped at every swap of the sets. */
+  private window = 0;
+  /** Quantum a blocked job had left, and the window it was left in. */
+  private readonly leftover: Int32Array;
+  private readonly leftoverWindow: Float64Array;
+
   constructor(private readonly tasks: readonly SchedulerTaskInfo[], private readonly hooks?: SchedulerHooks) {
     this.active = new JobSet(tasks.length);
     this.backed = new JobSet(tasks.length);
     this.queued = new Uint8Array(tasks.length);
+    this.leftover = new Int32Array(tasks.length);
+    this.leftoverWindow = new Float64Array(tasks.length).fill(-1);
   }
 
+  /**
+   * Queue a READY job. Deviation from the reference (documented in docs/kernel.md): a job
+   * woken in the window it blocked in resumes with the quantum it had left, and one that
+   * used its quantum up in this window waits in the backed set. With a fresh quantum at
+   * every wake (the reference), two tasks waking each other forever never leave the active
+   * set and starve every job in the backed set.
+   */
   schedule(task: number): boolean {
     if (this.queued[task] === 1) return false;
     const info = this.tasks[task]!;
-    this.active.insert(task, info.priority, info.quantum);
+    if (this.leftoverWindow[task] === this.window) {
+      const left = this.leftover[task]!;
+      if (left > 0) this.active.insert(task, info.priority, left);
+      else this.backed.insert(task, info.priority, info.quantum);
+    } else {
+      this.active.insert(task, info.priority, info.quantum);
+    }
     this.queued[task] = 1;
     return true;
   }
@@ -96,6 +118,7 @@ export class RrmqScheduler implements Scheduler {
   elect(runningStillReady: boolean): number {
     if (this.running !== NONE) {
       const task = this.active.task[this.running]!;
+      const left = this.active.quantum[this.running]!;
       this.active.free(this.running);
       this.running = NONE;
       if (runningStillReady) {
@@ -103,12 +126,15 @@ export class RrmqScheduler implements Scheduler {
         this.backed.insert(task, info.priority, info.quantum);
       } else {
         this.queued[task] = 0;
+        this.leftover[task] = left;
+        this.leftoverWindow[task] = this.window;
       }
     }
     if (this.active.used === 0) {
       const swap = this.active;
       this.active = this.backed;
       this.backed = swap;
+      this.window++;
     }
     if (this.active.used === 0) return NONE;
     this.running = this.active.best(this.hooks);

@@ -8,7 +8,7 @@
  * and receives SIGNAL_PIPE (spec Part 1; see Kernel.endJob).
  */
 
-import { EVENT_HEADER_SIZE, JobState, Status } from '../../toolchain/abi/index.js';
+import { EVENT_HEADER_SIZE, JobState, Signal, Status } from '../../toolchain/abi/index.js';
 import type { Kernel } from '../kernel.js';
 
 /** Preallocated work space of the deadlock walk, sized on first use per kernel. */
@@ -51,6 +51,12 @@ export function gateSendIpc(k: Kernel, t: number, targetHandle: number, length: 
   if (r >= 0 && wouldDeadlock(k, t, r)) return Status.Deadlk;
   if (r < 0) return Status.Invalid;
   if (!k.sameDomain(t, r)) return Status.Denied;
+  if (r !== t && k.isTerminated(r)) {
+    // The target's job is over (or waiting out a crash-loop backoff): nobody will read. The
+    // sender gets what a sender the target left behind gets: INTR and SIGNAL_PIPE from it.
+    k.postSignal(t, r, Signal.Pipe, k.handle[r]!, false);
+    return Status.Intr;
+  }
   const n = k.taskCount;
   if (len !== 0) {
     k.ipcLen[r * n + t] = len;

@@ -291,7 +291,7 @@ describe('image mutation fuzzing', () => {
   // reader accepts a device whose window is not word-aligned, and building the board
   // runtime then throws BusConfigError out of bootImage: not an ImageRefused naming the
   // problem. Found as: delete 4 bytes in a device's "baseAddress" digits.
-  it.fails('KNOWN ISSUE: a board with an unaligned device window is refused with ImageRefused', () => {
+  it('fixed: a board with an unaligned device window is refused with ImageRefused', () => {
     const image = readImage(bases[1]!);
     const board = { ...image.board, devices: image.board.devices.map((d, i) => (i === 0 ? { ...d, baseAddress: d.baseAddress + 2 } : d)) };
     const sections = sectionsOf(bases[1]!);
@@ -323,13 +323,13 @@ describe('image mutation fuzzing', () => {
     exchangeAddress: 1024, asyncifyDataAddress: 65536, asyncifyDataSize: 65536, module: watToWasm(forged),
   }]);
 
-  it.fails('KNOWN ISSUE: a task raising its own budget cannot make virtual time run backwards', () => {
+  it('fixed: a task raising its own budget cannot make virtual time run backwards', () => {
     const result = bootImage(forgedImage(), { seed: 1, console: { line: () => undefined } }).run();
     // Today: result.cycles is -99000 and the task 'finished' normally.
     expect(result.cycles).toBeGreaterThanOrEqual(0);
   });
 
-  it.fails('KNOWN ISSUE: with a board runtime, run() does not throw when a task raises its own budget', () => {
+  it('fixed: with a board runtime, run() does not throw when a task raises its own budget', () => {
     // Today: RangeError "bus clock moved backwards: 0 → -99000" escapes run().
     expect(() => bootImage(forgedImage(), { seed: 1, console: { line: () => undefined }, vcd: true }).run()).not.toThrow();
   });
@@ -338,7 +338,7 @@ describe('image mutation fuzzing', () => {
   // `__rampart_budget` is exported, not that it is a mutable i32. A module exporting it
   // immutable (one flipped bit: the mutability flag) boots, and the kernel's first write
   // of the budget throws TypeError out of run().
-  it.fails('KNOWN ISSUE: a module whose __rampart_budget is immutable is refused at boot', () => {
+  it('fixed: a module whose __rampart_budget is immutable is refused at boot', () => {
     const immutable = forged.replace('(global $budget (export "__rampart_budget") (mut i32) (i32.const 0))', '(global $budget (export "__rampart_budget") i32 (i32.const 0))')
       .replace(/\(global\.set \$budget[^\n]*\n/g, '');
     const image = writeImage(DEFAULT_KERNEL_CONFIG, [{

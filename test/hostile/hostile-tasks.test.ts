@@ -205,21 +205,22 @@ describe('CPU, memory and stack abuse', () => {
     expect(task(x, 'spin').switches).toBeGreaterThan(5);
   });
 
-  // FINDING (reported, not fixed here): two colluding tasks that bounce an IPC between them
+  // FINDING (found by this suite, now fixed): two colluding tasks that bounce an IPC between them
   // forever starve every other task. A task woken from a blocking call is queued into the
   // RRMQ *active* set with a fresh quantum (RrmqScheduler.schedule), so the pair keeps the
   // active set from emptying and never uses up a quantum: the sets never swap, and the
   // victim (lower priority here; a task that never blocks is starved at equal priority,
   // see test/load/load.test.ts) never runs. Expected: every ready job runs in every window.
-  it.fails('KNOWN ISSUE: two colluding tasks bouncing an IPC forever starve the victim', () => {
+  it('fixed: two colluding tasks bouncing an IPC forever starve the victim', () => {
     const bouncer = (name: string, label: number, peer: number, first: boolean) => attacker(name, {
       imports: ['log', 'get_process_handle', 'send_ipc', 'wait_for_event'],
       body: `(drop (call $get_process_handle (i32.const ${peer}))) (local.set $h (i32.load (i32.const 1024)))
         ${first ? '(drop (call $send_ipc (local.get $h) (i32.const 4)))' : ''}
         (loop $l (drop (call $wait_for_event (i32.const 1) (i32.const 0))) (drop (call $send_ipc (local.get $h) (i32.const 4))) (br $l))`,
     }, { label });
-    // Today: after 20 ms the victim has not printed a line.
-    beside([bouncer('ping', 1, 2, true), bouncer('pong', 2, 1, false)], { maxCycles: 20 * MS });
+    // Fixed: a woken job keeps the quantum it had left in its window, so the pair uses its
+    // quanta up and the sets swap; the victim gets its share of every window.
+    beside([bouncer('ping', 1, 2, true), bouncer('pong', 2, 1, false)], { maxCycles: 200 * MS });
   });
 
   it('a loop hammering non-blocking syscalls is preempted too', () => {
@@ -794,7 +795,7 @@ describe('crash-restart loops', () => {
   // task that ended for good. The documented promise (docs/kernel.md, A.10) covers only
   // senders already blocked when the target dies. Expected here: the send is answered at
   // once (INTR, like a sender the target left behind, or INVALID).
-  it.fails('KNOWN ISSUE: send_ipc to a task that has already ended returns at once', () => {
+  it('fixed: send_ipc to a task that has already ended returns at once', () => {
     const ended: TestTask = { name: 'ended', label: 2, wat: taskWat({ imports: ['log'], body: 'nop' }) };
     const sender: TestTask = {
       name: 'sender', label: 1, wat: taskWat({
@@ -810,7 +811,7 @@ describe('crash-restart loops', () => {
     expect(['s=01', 's=09']).toContain(linesOf(x, 'sender')[0]);
   });
 
-  it.fails('KNOWN ISSUE: send_ipc to a crash-looping task in its backoff is answered without waiting out the delay', () => {
+  it('fixed: send_ipc to a crash-looping task in its backoff is answered without waiting out the delay', () => {
     const x = run([mourner(6), crasher], { maxCycles: 300 * MS });
     // Today: the 5th and 6th sends wait 2 and 4 ms (the backoff delays) before INTR.
     const latencies = linesOf(x, 'mourner').filter((_, i) => i % 5 === 0);

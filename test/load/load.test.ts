@@ -65,7 +65,7 @@ describe('under load', () => {
     for (const h of outcome!.hogs) expect(h.maxGapMs).toBeLessThanOrEqual(10);
   });
 
-  it.fails('KNOWN ISSUE (minimal): two tasks bouncing an IPC forever starve a third ready task of equal priority', () => {
+  it('fixed (minimal): two tasks bouncing an IPC forever starve a third ready task of equal priority', () => {
     const bouncer = (peer: number, first: boolean) => taskWat({
       imports: ['log', 'get_process_handle', 'send_ipc', 'wait_for_event'],
       body: `(drop (call $get_process_handle (i32.const ${peer}))) (local.set $h (i32.load (i32.const 1024)))
