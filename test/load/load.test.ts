@@ -54,12 +54,11 @@ describe('under load', () => {
     expect(after - before).toBeLessThan(gc ? 4 * MB : 32 * MB);
   }, 600_000);
 
-  // FINDING (reported, not fixed here): RRMQ starves a ready task while other tasks keep
-  // waking each other. A task woken from a blocking call is queued into the *active* set
-  // with a fresh quantum (RrmqScheduler.schedule), so tasks that block and wake in turn
-  // keep the active set from ever emptying: the sets never swap, and a ready task waiting
-  // in the backed set (one that used its quantum, like the hogs here) does not run until
-  // the traffic stops. In the ring above the hogs get no CPU for the whole run.
+  // KNOWN ISSUE (open): the hogs' gaps under ring traffic. Since woken jobs keep only the
+  // quantum they had left in their window, the sets do swap and the hogs run in every RRMQ
+  // window (the minimal starvation case below is fixed). But a window lasts until the 62
+  // ring tasks have used up their quanta, which under this traffic is hundreds of ms, so
+  // the hogs' gaps exceed this test's 10 ms bound.
   it.fails('KNOWN ISSUE: the always-ready hogs run in every scheduling window under the ring traffic', () => {
     expect(outcome).toBeDefined();
     for (const h of outcome!.hogs) expect(h.maxGapMs).toBeLessThanOrEqual(10);
