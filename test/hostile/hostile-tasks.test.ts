@@ -17,7 +17,7 @@
  * Scenarios are counted (`scenario()`); the total is printed at the end of the file.
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { cpSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { cpSync, existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { Cap, ExitPolicy, Status } from '../../toolchain/abi/index.js';
@@ -984,7 +984,8 @@ describe('attackers written in C', () => {
     const demo = join(import.meta.dirname, '../../apps/demo');
     writeFileSync(join(project, 'prj.conf'), 'CONFIG_BUILD_TARGET_DEBUG=y\nCONFIG_SCHED_RRMQ=y\nCONFIG_SVC_EXCHANGE_AREA_LEN=128\nCONFIG_MAX_TASKS=8\nCONFIG_NOMINAL_FREQUENCY_HZ=64000000\n');
     writeFileSync(join(project, 'board.dts'), '/dts-v1/;\n/ {\n\tmodel = "hostile";\n};\n');
-    cpSync(join(demo, 'keys'), join(project, 'keys'), { recursive: true });
+    // Reuse the demo's development key when a previous build made one (saves key generation).
+    if (existsSync(join(demo, 'keys'))) cpSync(join(demo, 'keys'), join(project, 'keys'), { recursive: true });
     for (const [name, app] of Object.entries(C_APPS)) {
       mkdirSync(join(project, 'apps', name, 'src'), { recursive: true });
       writeFileSync(join(project, 'apps', name, 'task.conf'), `CONFIG_TASK_LABEL=0x${app.label.toString(16)}\nCONFIG_TASK_PRIORITY=9\nCONFIG_TASK_QUANTUM=10\nCONFIG_TASK_AUTO_START=y\nCONFIG_TASK_EXIT_NORESTART=y\nCONFIG_TASK_STACK_SIZE=0x2000\n`);
