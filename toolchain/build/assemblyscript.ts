@@ -46,7 +46,6 @@
  *   same sources is the same build.
  */
 
-import { createHash } from 'node:crypto';
 import { promises as fs, readFileSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import path from 'node:path';
@@ -59,6 +58,8 @@ import {
   AS_RUNTIME_ALIASES, generateAsSources,
 } from '../sdk/assemblyscript.js';
 import { BuildError } from './c.js';
+import { displayPath, readCache, sha256, writeCache } from './build-files.js';
+import { encodeLeb128 as leb } from '../integrate/leb128.js';
 
 /** Options of one AssemblyScript app build. */
 export interface AsBuildOptions {
@@ -327,13 +328,6 @@ function serialised<T>(job: () => Promise<T>): Promise<T> {
 // ---------------------------------------------------------------------------------------
 // Diagnostics.
 
-/** How a path is shown to the user: relative to the working directory when inside it. */
-function displayPath(file: string): string {
-  const abs = path.resolve(file);
-  const rel = path.relative(process.cwd(), abs);
-  return rel === '' ? '.' : rel.startsWith('..') || path.isAbsolute(rel) ? abs : rel;
-}
-
 const CATEGORY = ['pedantic', 'info', 'warning', 'error'] as const;
 const CATEGORY_ERROR = 3;
 
@@ -461,18 +455,6 @@ function readSections(bytes: Uint8Array): Section[] {
     r.pos += size;
   }
   return sections;
-}
-
-function leb(value: number): number[] {
-  const out: number[] = [];
-  let v = value >>> 0;
-  do {
-    let b = v & 0x7f;
-    v >>>= 7;
-    if (v !== 0) b |= 0x80;
-    out.push(b);
-  } while (v !== 0);
-  return out;
 }
 
 /** The module with its (single, defined) memory set to `pages` initial and maximum. */
@@ -643,31 +625,6 @@ function contractProblems(wasm: Uint8Array, exchangeAreaLen: number): string[] {
 
 // ---------------------------------------------------------------------------------------
 // Cache.
-
-function sha256(...parts: (string | Uint8Array)[]): string {
-  const hash = createHash('sha256');
-  for (const part of parts) {
-    hash.update(typeof part === 'string' ? `s${part.length}:` : `b${part.length}:`);
-    hash.update(part);
-  }
-  return hash.digest('hex');
-}
-
-async function readCache(file: string): Promise<Uint8Array<ArrayBuffer> | undefined> {
-  try {
-    return new Uint8Array(await fs.readFile(file));
-  } catch {
-    return undefined;
-  }
-}
-
-/** Write through a temporary name so a concurrent reader never sees half a file. */
-async function writeCache(file: string, content: Uint8Array | string): Promise<void> {
-  await fs.mkdir(path.dirname(file), { recursive: true });
-  const tmp = `${file}.${process.pid}.${Date.now()}.tmp`;
-  await fs.writeFile(tmp, content);
-  await fs.rename(tmp, file);
-}
 
 // ---------------------------------------------------------------------------------------
 // The build.

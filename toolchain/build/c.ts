@@ -36,7 +36,6 @@
  *   identity are the same.
  */
 
-import { createHash } from 'node:crypto';
 import { execFile } from 'node:child_process';
 import { existsSync, promises as fs, readFileSync } from 'node:fs';
 import { createRequire } from 'node:module';
@@ -45,6 +44,7 @@ import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 
 import { generateCHeaders } from '../sdk/c-headers.js';
+import { displayPath, readCache, sha256, writeCache } from './build-files.js';
 
 /** Options of one C app build. */
 export interface CBuildOptions {
@@ -473,13 +473,6 @@ async function selectToolchain(choice: CBuildOptions['toolchain'], appName: stri
 // ---------------------------------------------------------------------------------------
 // Diagnostics.
 
-/** How a path is shown to the user: relative to the working directory when inside it. */
-function displayPath(file: string): string {
-  const abs = path.resolve(file);
-  const rel = path.relative(process.cwd(), abs);
-  return rel === '' ? '.' : rel.startsWith('..') || path.isAbsolute(rel) ? abs : rel;
-}
-
 /** Rewrites virtual tree paths in tool output to the paths the user knows. */
 function makeRewriter(map: readonly (readonly [string, string])[]): (text: string) => string {
   // Longest prefix first; a prefix only matches at the start of a path token.
@@ -504,35 +497,10 @@ function mainSignatureHint(linkOutput: string): string {
 // ---------------------------------------------------------------------------------------
 // Cache.
 
-function sha256(...parts: (string | Uint8Array)[]): string {
-  const hash = createHash('sha256');
-  for (const part of parts) {
-    hash.update(typeof part === 'string' ? `s${part.length}:` : `b${part.length}:`);
-    hash.update(part);
-  }
-  return hash.digest('hex');
-}
-
 function hashTree(tree: FileTree): string {
   const parts: (string | Uint8Array)[] = [];
   for (const [rel, content] of listFiles(tree)) parts.push(rel, content);
   return sha256(...parts);
-}
-
-async function readCache(file: string): Promise<Uint8Array<ArrayBuffer> | undefined> {
-  try {
-    return new Uint8Array(await fs.readFile(file));
-  } catch {
-    return undefined;
-  }
-}
-
-/** Write through a temporary name so a concurrent reader never sees half a file. */
-async function writeCache(file: string, content: Uint8Array | string): Promise<void> {
-  await fs.mkdir(path.dirname(file), { recursive: true });
-  const tmp = `${file}.${process.pid}.${Date.now()}.tmp`;
-  await fs.writeFile(tmp, content);
-  await fs.rename(tmp, file);
 }
 
 /** Runtime objects compiled in this process, by content key (they are shared by every app). */

@@ -29,7 +29,6 @@
  *   identity (`rustc -vV`) are the same.
  */
 
-import { createHash } from 'node:crypto';
 import { spawn } from 'node:child_process';
 import { existsSync, promises as fs } from 'node:fs';
 import os from 'node:os';
@@ -39,6 +38,8 @@ import { fileURLToPath } from 'node:url';
 import { BUS_IMPORTS, SYSCALLS, SYSCALL_IMPORT_MODULE } from '../abi/syscalls.js';
 import { packageRustSdk, writeRustSdkRegistry } from '../sdk/cargo-registry.js';
 import { BuildError } from './c.js';
+import { displayPath, readCache, sha256, writeCache } from './build-files.js';
+import { encodeLeb128 as leb, readLeb128 } from '../integrate/leb128.js';
 
 /** Options of one Rust app build. */
 export interface RustBuildOptions {
@@ -293,25 +294,9 @@ const MAX_PAGES = 65536;
 const LINKER_EXPORTS = new Set(['__data_end', '__heap_base']);
 
 function readLeb(bytes: Uint8Array, at: number): { value: number; next: number } {
-  let value = 0;
-  let shift = 0;
-  for (let pos = at; pos < bytes.length && shift < 35; pos++, shift += 7) {
-    const b = bytes[pos] as number;
-    value += (b & 0x7f) * 2 ** shift;
-    if ((b & 0x80) === 0) return { value, next: pos + 1 };
-  }
-  throw new Error('malformed LEB128');
-}
-
-function leb(value: number): number[] {
-  const out: number[] = [];
-  do {
-    let b = value & 0x7f;
-    value = Math.floor(value / 128);
-    if (value !== 0) b |= 0x80;
-    out.push(b);
-  } while (value !== 0);
-  return out;
+  const decoded = readLeb128(bytes, at);
+  if (decoded === undefined) throw new Error('malformed LEB128');
+  return decoded;
 }
 
 /**
@@ -382,15 +367,6 @@ function abiProblems(wasm: Uint8Array<ArrayBuffer>): string[] {
 // ---------------------------------------------------------------------------------------
 // Files, cache, diagnostics.
 
-function sha256(...parts: (string | Uint8Array)[]): string {
-  const hash = createHash('sha256');
-  for (const part of parts) {
-    hash.update(typeof part === 'string' ? `s${part.length}:` : `b${part.length}:`);
-    hash.update(part);
-  }
-  return hash.digest('hex');
-}
-
 /** Entries of an app directory that are not inputs: VCS and editor files, build output, the lock file. */
 function isIgnored(name: string): boolean {
   return name.startsWith('.') || name === 'target' || name === 'Cargo.lock';
@@ -438,29 +414,6 @@ async function mirrorFiles(workDir: string, files: readonly (readonly [string, U
     await fs.mkdir(path.dirname(abs), { recursive: true });
     await fs.writeFile(abs, bytes);
   }
-}
-
-async function readCache(file: string): Promise<Uint8Array<ArrayBuffer> | undefined> {
-  try {
-    return new Uint8Array(await fs.readFile(file));
-  } catch {
-    return undefined;
-  }
-}
-
-/** Write through a temporary name so a concurrent reader never sees half a file. */
-async function writeCache(file: string, content: Uint8Array | string): Promise<void> {
-  await fs.mkdir(path.dirname(file), { recursive: true });
-  const tmp = `${file}.${process.pid}.${Date.now()}.tmp`;
-  await fs.writeFile(tmp, content);
-  await fs.rename(tmp, file);
-}
-
-/** How a path is shown to the user: relative to the working directory when inside it. */
-function displayPath(file: string): string {
-  const abs = path.resolve(file);
-  const rel = path.relative(process.cwd(), abs);
-  return rel === '' ? '.' : rel.startsWith('..') || path.isAbsolute(rel) ? abs : rel;
 }
 
 /** Cargo's progress lines: not diagnostics. */

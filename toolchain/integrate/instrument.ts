@@ -25,6 +25,7 @@
  */
 
 import binaryen from 'binaryen';
+import { encodeLeb128 as encodeU32, readLeb128 } from './leb128.js';
 
 /** Options of {@link instrument}. */
 export interface InstrumentOptions {
@@ -388,25 +389,9 @@ function growMemorySection(wasm: Uint8Array, pages: number): { patched: Uint8Arr
 }
 
 function readU32(bytes: Uint8Array, at: number): { value: number; next: number } {
-  let value = 0;
-  let shift = 0;
-  for (let pos = at; pos < bytes.length && shift < 35; pos++, shift += 7) {
-    const b = bytes[pos] as number;
-    value += (b & 0x7f) * 2 ** shift;
-    if ((b & 0x80) === 0) return { value, next: pos + 1 };
-  }
-  throw new InstrumentError('malformed LEB128 in the module header sections');
-}
-
-function encodeU32(value: number): number[] {
-  const out: number[] = [];
-  do {
-    let b = value & 0x7f;
-    value = Math.floor(value / 128);
-    if (value !== 0) b |= 0x80;
-    out.push(b);
-  } while (value !== 0);
-  return out;
+  const decoded = readLeb128(bytes, at);
+  if (decoded === undefined) throw new InstrumentError('malformed LEB128 in the module header sections');
+  return decoded;
 }
 
 function errorMessage(e: unknown): string {

@@ -8,6 +8,8 @@
  * maximum) before instrumentation, which then appends the Asyncify save area above.
  */
 
+import { encodeLeb128 as writeU32, readLeb128 } from './leb128.js';
+
 const PAGE = 65536;
 
 export class MemoryLayoutError extends Error {
@@ -15,30 +17,9 @@ export class MemoryLayoutError extends Error {
 }
 
 function readU32(bytes: Uint8Array, at: number): [number, number] {
-  let result = 0;
-  let shift = 0;
-  let pos = at;
-  for (;;) {
-    if (pos >= bytes.length) throw new MemoryLayoutError('malformed module: LEB128 past end');
-    const b = bytes[pos++]!;
-    result += (b & 0x7f) * 2 ** shift;
-    if ((b & 0x80) === 0) break;
-    shift += 7;
-    if (shift > 28) throw new MemoryLayoutError('malformed module: LEB128 too long');
-  }
-  return [result, pos];
-}
-
-function writeU32(value: number): number[] {
-  const out: number[] = [];
-  let v = value >>> 0;
-  do {
-    let b = v & 0x7f;
-    v >>>= 7;
-    if (v !== 0) b |= 0x80;
-    out.push(b);
-  } while (v !== 0);
-  return out;
+  const decoded = readLeb128(bytes, at);
+  if (decoded === undefined) throw new MemoryLayoutError('malformed module: bad LEB128');
+  return [decoded.value, decoded.next];
 }
 
 /** Initial pages of the module's defined memory, or undefined. */

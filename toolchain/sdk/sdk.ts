@@ -41,6 +41,7 @@ import { ConfigError, kconfigTreeFiles, kernelConfigOf, resolveKernelFragments, 
 import { generateAsSources } from './assemblyscript.js';
 import { generateCHeaders } from './c-headers.js';
 import { cargoSourceReplacement, packageRustSdk, writeRustSdkRegistry } from './cargo-registry.js';
+import { encodeLeb128 as leb, readLeb128 } from '../integrate/leb128.js';
 
 /** Bump when the layout or the meaning of a file changes. */
 export const SDK_FORMAT = 'rampart-sdk/1';
@@ -167,24 +168,9 @@ export const shortHash = (hash: string): string => hash.slice(0, 16);
 // The stamp.
 
 function readLeb(bytes: Uint8Array, at: number): { value: number; next: number } {
-  let value = 0;
-  for (let pos = at, shift = 0; pos < bytes.length && shift < 35; pos++, shift += 7) {
-    const b = bytes[pos]!;
-    value += (b & 0x7f) * 2 ** shift;
-    if ((b & 0x80) === 0) return { value, next: pos + 1 };
-  }
-  throw new Error('malformed LEB128');
-}
-
-function leb(value: number): number[] {
-  const out: number[] = [];
-  do {
-    let b = value & 0x7f;
-    value = Math.floor(value / 128);
-    if (value !== 0) b |= 0x80;
-    out.push(b);
-  } while (value !== 0);
-  return out;
+  const decoded = readLeb128(bytes, at);
+  if (decoded === undefined) throw new Error('malformed LEB128');
+  return decoded;
 }
 
 /**
