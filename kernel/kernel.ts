@@ -786,14 +786,29 @@ export class Kernel {
     this.beginSlice(t);
   }
 
-  /** A rewound task picks up its syscall result. Resuming with NonSense is a kernel bug. */
+  /**
+   * A rewound task picks up its syscall result. A module whose rewind lands in a blocking
+   * import other than the one it left from (it was preempted, so no result is owed) has
+   * broken its own control flow: the task is faulted, the kernel runs on.
+   */
   takeReturn(t: number): number {
     const status = this.returnSlot[t]!;
-    if (status === Status.NonSense) {
-      this.raisePanic(`task '${this.descriptors[t]?.name}' resumed without a syscall result`);
-    }
     this.returnSlot[t] = Status.NonSense;
+    if (status === Status.NonSense) {
+      this.killTask(t, 'resumed into a blocking import it did not suspend in (control-flow violation of the task)');
+      return Status.Invalid;
+    }
     return status;
+  }
+
+  /**
+   * A rewound task reached its preemption point. If a syscall result was owed instead, the
+   * module left from a blocking import and came back elsewhere: faulted, as above.
+   */
+  resumeAtPreempt(t: number): void {
+    if (this.returnSlot[t] === Status.NonSense) return;
+    this.returnSlot[t] = Status.NonSense;
+    this.killTask(t, 'resumed at a preemption point after suspending in a blocking import (control-flow violation of the task)');
   }
 
   /**

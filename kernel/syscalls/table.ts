@@ -110,7 +110,7 @@ export function buildImports(k: Kernel, t: number): WebAssembly.Imports {
     if (name === PREEMPT_IMPORT) {
       table[name] = () => {
         const inst = k.instances[t]!;
-        if (inst.rewinding) { inst.finishRewind(); return; }
+        if (inst.rewinding) { inst.finishRewind(); k.resumeAtPreempt(t); return; }
         k.preempt(t);
       };
       continue;
