@@ -25,7 +25,7 @@ import type { KernelConfig } from './config.js';
 import { KernelPanic, type TaskFault } from './errors.js';
 import { Entropy } from './managers/security/entropy.js';
 import { TaskInstance, type TaskLayout } from './platform/task-instance.js';
-import type { Scheduler } from './sched/scheduler.js';
+import type { Scheduler, SchedulerHooks } from './sched/scheduler.js';
 import { RrmqScheduler } from './sched/rrmq.js';
 import { FifoScheduler } from './sched/fifo.js';
 import { ConsoleBuffer, type ConsoleSink } from './managers/debug/console.js';
@@ -39,7 +39,6 @@ import { DmaManager, StreamState } from './managers/dma/dma-manager.js';
 import { SecurityManager, SecurityEvent, type JournalPolicy } from './managers/security/security-manager.js';
 import { JournalKind, JOURNAL_KIND_NAMES } from './managers/security/journal.js';
 import type { Injection } from './managers/security/injection.js';
-import { LoopCounterMismatch } from './sched/scheduler.js';
 import { SYSCALL_COUNT } from '../toolchain/abi/index.js';
 
 /** Gates return this instead of a status when the caller was descheduled. */
@@ -289,8 +288,14 @@ export class Kernel {
     const schedInfo = descriptors.map((d) => ({ priority: d.priority, quantum: Math.max(1, d.quantum) }));
     schedInfo.push({ priority: 0, quantum: 1 });
     const injector = this.security.injector;
-    const hooks = { skipIteration: () => injector.armed && injector.take('skip-loop', this.cycles) !== undefined };
-    this.sched = config.scheduler === 'fifo' ? new FifoScheduler(schedInfo, hooks) : new RrmqScheduler(schedInfo, hooks);
+    const hooks: SchedulerHooks = {
+      skipIteration: () => injector.armed && injector.take('skip-loop', this.cycles) !== undefined,
+      integrityFailure: (message) => this.securityPanic(JournalKind.IntegritySchedQueue, IDLE, `scheduler queues were altered outside the scheduler (${message})`),
+      loopCounterMismatch: (message) => this.securityPanic(JournalKind.LoopCounter, IDLE, message),
+    };
+    this.sched = config.scheduler === 'fifo'
+      ? new FifoScheduler(schedInfo, hooks, this.security.key)
+      : new RrmqScheduler(schedInfo, hooks, this.security.key);
 
     for (let t = 0; t < this.userTasks; t++) {
       const d = descriptors[t]!;
@@ -347,7 +352,6 @@ export class Kernel {
         this.state[t] = JobState.NotStarted;
       }
     }
-    this.security.sealQueues(this.queueDigest());
   }
 
   private readonly journalPolicy: JournalPolicy;
@@ -388,21 +392,9 @@ export class Kernel {
     return this.security.injector.armed && this.security.injector.take('skip-check', this.cycles) !== undefined;
   }
 
-  queueDigest(): number {
-    const key = this.security.key;
-    return this.sched.digest((v) => key.int32s(v));
-  }
-
-  private checkQueues(): void {
-    if (!this.security.queuesIntact(this.queueDigest())) {
-      this.securityPanic(JournalKind.IntegritySchedQueue, IDLE, 'scheduler queues were altered outside the scheduler');
-    }
-  }
-
-  /** Queue a READY task (every scheduler mutation re-seals the queues' code). */
+  /** Queue a READY task (the scheduler verifies and re-seals what it touches). */
   scheduleTask(t: number): void {
     this.sched.schedule(t);
-    this.security.sealQueues(this.queueDigest());
   }
 
   /** Journal a security event, then panic: kernel data can no longer be trusted. */
@@ -580,9 +572,7 @@ export class Kernel {
     while (this.tick < target) {
       this.tick++;
       if (this.current !== IDLE && !this.quantumExpired) {
-        this.checkQueues();
         if (this.sched.tick()) this.quantumExpired = true;
-        this.security.sealQueues(this.queueDigest());
       }
       if (this.tick % WATCHDOG_WINDOW_TICKS === 0) this.watchdog();
       if (this.deadlinesDirty) this.recomputeDeadline();
@@ -842,20 +832,14 @@ export class Kernel {
     return next;
   }
 
-  /** Election with the queues' integrity verified before and re-sealed after. */
+  /**
+   * Election. The scheduler verifies the code of every queue cell, bitmap word and record it
+   * reads, and its critical loops count twice; a failure panics through the hooks above.
+   */
   private electChecked(stillReady: boolean): number {
     const injector = this.security.injector;
     if (injector.armed && injector.take('corrupt-queue', this.cycles) !== undefined) this.sched.corruptForInjection();
-    this.checkQueues();
-    let next: number;
-    try {
-      next = this.sched.elect(stillReady);
-    } catch (error) {
-      if (error instanceof LoopCounterMismatch) this.securityPanic(JournalKind.LoopCounter, IDLE, error.message);
-      throw error;
-    }
-    this.security.sealQueues(this.queueDigest());
-    return next;
+    return this.sched.elect(stillReady);
   }
 
   // ======================================================================
@@ -889,9 +873,7 @@ export class Kernel {
     const n = this.taskCount;
     this.console.flush(t);
     this.cancelDelay(t);
-    this.checkQueues();
     this.sched.remove(t);
-    this.security.sealQueues(this.queueDigest());
     for (let a = 0; a < this.alarmTask.length; a++) {
       if (this.alarmTask[a] === t) { this.alarmTask[a] = -1; this.deadlinesDirty = true; }
     }

@@ -1,13 +1,24 @@
 /**
- * RRMQ: round-robin, multi-queue scheduler with quantum (spec §5.1), exactly as specified.
+ * RRMQ: round-robin, multi-queue scheduler with quantum (spec §5.1).
  *
- * Two job sets, *active* and *backed*, each an array of cells {task, priority, quantum}.
- * Queuing puts a task in the first unused cell of the active set with a fresh quantum.
- * Election frees the running cell (moving the job to the backed set with a fresh quantum
- * when it is still READY), swaps the sets when the active one is empty, then picks the
- * highest priority, ties to the lowest cell index. Consequence (and the property the
- * starvation test checks): within one time-slot window every READY job runs at most one
- * quantum, so a busy high-priority task cannot starve the others.
+ * Two job sets, *active* and *backed*, each an array of cells {task, quantum}; a task's
+ * priority is fixed at boot. Queuing puts a task in the first unused cell of the active set
+ * with a fresh quantum. Election frees the running cell (moving the job to the backed set
+ * with a fresh quantum when it is still READY), swaps the sets when the active one is
+ * empty, then picks the highest priority, ties to the lowest cell index. Consequence (and
+ * the property the starvation tests check): within one time-slot window every READY job
+ * runs at most one quantum, so a busy high-priority task cannot starve the others.
+ *
+ * Constant time: every operation costs the same with 2 or 1024 queued jobs. Each set keeps
+ * three bitmaps (free cells, cells per priority rank, non-empty ranks; two levels each), so
+ * "first unused cell" and "highest priority, lowest cell" are a few count-trailing-zeros
+ * instead of a walk over the cells. The tie rule is the reference's exactly.
+ *
+ * Integrity (issue: dynamic data integrity): every cell, bitmap word and per-task record
+ * carries a keyed code (kernel boot key), recomputed at each write and verified at each
+ * read, so a glitched queue is caught the moment the scheduler would act on it, at O(1)
+ * cost. The bitmap scans are the critical loops: they count up and down, and a skipped
+ * iteration ends the election (LoopCounterMismatch).
  *
  * Deliberate differences from the reference: queuing a task that is already in the
  * *backed* set is refused too (the reference inserts it a second time, spec §1.2.5); and a
@@ -15,60 +26,212 @@
  * Everything is preallocated; nothing allocates after construction.
  */
 
-import { LoopCounterMismatch, type Scheduler, type SchedulerHooks, type SchedulerTaskInfo } from './scheduler.js';
+import { IntegrityKey } from '../managers/security/integrity.js';
+import {
+  LoopCounterMismatch, QueueIntegrityError,
+  type QueueSeal, type Scheduler, type SchedulerHooks, type SchedulerTaskInfo, type WindowStats,
+} from './scheduler.js';
 
 const NONE = -1;
 
-class JobSet {
-  readonly task: Int32Array;
-  readonly priority: Int32Array;
-  readonly quantum: Int32Array;
-  used = 0;
-  constructor(cells: number) {
-    this.task = new Int32Array(cells).fill(NONE);
-    this.priority = new Int32Array(cells);
-    this.quantum = new Int32Array(cells);
-  }
-  /** First unused cell; the caller guarantees there is one (one cell per task). */
-  insert(task: number, priority: number, quantum: number): number {
-    const cells = this.task;
-    for (let i = 0; i < cells.length; i++) {
-      if (cells[i] === NONE) {
-        cells[i] = task;
-        this.priority[i] = priority;
-        this.quantum[i] = quantum;
-        this.used++;
-        return i;
-      }
+/** Index of the lowest set bit of a non-zero word. */
+const lowestBit = (x: number): number => 31 - Math.clz32(x & -x);
+
+/** Failures go through the hooks when the kernel gave them (it panics), else they throw. */
+interface Failures {
+  integrity(message: string): never;
+  loop(message: string): never;
+}
+
+/**
+ * A set of integers [0, n) as two-level bitmap (words, and a summary bit per non-empty
+ * word). Every word carries a keyed code bound to this bitmap's id and the word index.
+ */
+class SealedBits {
+  private readonly words: Int32Array;
+  private readonly wordCode: Int32Array;
+  private readonly summary: Int32Array;
+  private readonly summaryCode: Int32Array;
+
+  constructor(n: number, private readonly id: number, private readonly seal: QueueSeal, private readonly fail: Failures, full: boolean) {
+    const w = Math.max(1, Math.ceil(n / 32));
+    this.words = new Int32Array(w);
+    this.wordCode = new Int32Array(w);
+    this.summary = new Int32Array(Math.ceil(w / 32));
+    this.summaryCode = new Int32Array(this.summary.length);
+    for (let i = 0; i < w; i++) {
+      const bits = full ? Math.min(32, n - i * 32) : 0;
+      this.words[i] = bits === 32 ? -1 : (1 << bits) - 1;
+      this.wordCode[i] = seal.code3(id, i, this.words[i]!);
+      if (this.words[i] !== 0) this.summary[i >>> 5] = this.summary[i >>> 5]! | (1 << (i & 31));
     }
-    throw new Error('RRMQ job set full: more jobs than tasks');
+    for (let s = 0; s < this.summary.length; s++) this.summaryCode[s] = seal.code3(id + 1, s, this.summary[s]!);
   }
-  free(cell: number): void {
-    this.task[cell] = NONE;
-    this.used--;
+
+  private word(w: number): number {
+    const v = this.words[w]!;
+    if (this.wordCode[w] !== this.seal.code3(this.id, w, v)) this.fail.integrity(`bitmap ${this.id} word ${w} does not match its code`);
+    return v;
   }
+
+  private summaryWord(s: number): number {
+    const v = this.summary[s]!;
+    if (this.summaryCode[s] !== this.seal.code3(this.id + 1, s, v)) this.fail.integrity(`bitmap ${this.id} summary ${s} does not match its code`);
+    return v;
+  }
+
+  private setWord(w: number, v: number): void {
+    this.words[w] = v;
+    this.wordCode[w] = this.seal.code3(this.id, w, v);
+    const s = w >>> 5;
+    const old = this.summaryWord(s);
+    const next = v === 0 ? old & ~(1 << (w & 31)) : old | (1 << (w & 31));
+    if (next !== old) {
+      this.summary[s] = next;
+      this.summaryCode[s] = this.seal.code3(this.id + 1, s, next);
+    }
+  }
+
+  add(i: number): void {
+    const w = i >>> 5;
+    this.setWord(w, this.word(w) | (1 << (i & 31)));
+  }
+
+  delete(i: number): void {
+    const w = i >>> 5;
+    this.setWord(w, this.word(w) & ~(1 << (i & 31)));
+  }
+
   /**
-   * Highest priority, ties to the lowest cell index. A critical loop: it counts up and a
-   * shadow counts down, and a disagreement at the end (a skipped or repeated iteration)
-   * means the election cannot be trusted.
+   * Lowest member, or NONE. The summary scan is a critical loop with a double counter: a
+   * skipped iteration (glitch, or the `skip-loop` injection) is caught at its end.
    */
-  best(hooks: SchedulerHooks | undefined): number {
-    let bestCell = NONE;
-    let bestPriority = -1;
-    const cells = this.task;
-    const n = cells.length;
+  lowest(hooks: SchedulerHooks | undefined): number {
+    const n = this.summary.length;
+    let found = NONE;
+    let up = 0;
     let down = n;
     let i = 0;
     for (; i < n; i++) {
       if (hooks !== undefined && hooks.skipIteration()) i++;
-      if (i < n && cells[i] !== NONE && this.priority[i]! > bestPriority) {
-        bestPriority = this.priority[i]!;
-        bestCell = i;
-      }
+      up++;
       down--;
+      if (i < n) {
+        const s = this.summaryWord(i);
+        if (s !== 0) {
+          const w = (i << 5) + lowestBit(s);
+          const v = this.word(w);
+          if (v === 0) this.fail.integrity(`bitmap ${this.id}: summary marks word ${w} non-empty, it is empty`);
+          found = (w << 5) + lowestBit(v);
+          i++;
+          break;
+        }
+      }
     }
-    if (i !== n || down !== 0) throw new LoopCounterMismatch(`RRMQ election loop ran ${n - down} of ${n} iterations but ended at ${i}`);
-    return bestCell;
+    if (i !== up || up + down !== n) this.fail.loop(`RRMQ election loop ran ${up} of ${n} iterations but ended at ${i}`);
+    return found;
+  }
+
+  isEmpty(): boolean {
+    for (let s = 0; s < this.summary.length; s++) if (this.summaryWord(s) !== 0) return false;
+    return true;
+  }
+
+  /** Fault injection: flip a bit of the first word without re-sealing it. */
+  glitch(): void {
+    this.words[0] = this.words[0]! ^ 1;
+  }
+}
+
+/** One job set: cells {task, quantum}, each sealed, and its three bitmaps. */
+class JobSet {
+  readonly task: Int32Array;
+  readonly quantum: Int32Array;
+  private readonly code: Int32Array;
+  private readonly free: SealedBits;
+  private readonly byRank: SealedBits[];
+  readonly ranks: SealedBits;
+  used = 0;
+
+  constructor(cells: number, rankCount: number, readonly id: number, private readonly rankOf: Int32Array, private readonly seal: QueueSeal, private readonly fail: Failures) {
+    this.task = new Int32Array(cells).fill(NONE);
+    this.quantum = new Int32Array(cells);
+    this.code = new Int32Array(cells);
+    for (let c = 0; c < cells; c++) this.code[c] = this.cellCode(c, NONE, 0);
+    // bitmap ids: 2 per bitmap (words, summary), distinct across both sets
+    const base = (id + 1) * 0x100000;
+    this.free = new SealedBits(cells, base, seal, fail, true);
+    this.ranks = new SealedBits(rankCount, base + 2, seal, fail, false);
+    this.byRank = Array.from({ length: rankCount }, (_, r) => new SealedBits(cells, base + 4 + 2 * r, seal, fail, false));
+  }
+
+  private cellCode(c: number, task: number, quantum: number): number {
+    return this.seal.code3((this.id << 24) ^ c, task, quantum);
+  }
+
+  /** The task in cell c, its code verified. */
+  taskAt(c: number): number {
+    const task = this.task[c]!;
+    if (this.code[c] !== this.cellCode(c, task, this.quantum[c]!)) this.fail.integrity(`set ${this.id} cell ${c} does not match its code`);
+    return task;
+  }
+
+  quantumAt(c: number): number {
+    this.taskAt(c);
+    return this.quantum[c]!;
+  }
+
+  setQuantum(c: number, quantum: number): void {
+    const task = this.taskAt(c);
+    this.quantum[c] = quantum;
+    this.code[c] = this.cellCode(c, task, quantum);
+  }
+
+  /**
+   * First unused cell. One cell per task, so there always is one (else a kernel bug). Its
+   * scan counts twice too; the `skip-loop` injection targets the election scan only.
+   */
+  insert(task: number, quantum: number): number {
+    const c = this.free.lowest(undefined);
+    if (c === NONE || c >= this.task.length) throw new Error('RRMQ job set full: more jobs than tasks');
+    if (this.taskAt(c) !== NONE) this.fail.integrity(`set ${this.id} cell ${c} is marked free but holds task ${this.task[c]}`);
+    this.free.delete(c);
+    this.task[c] = task;
+    this.quantum[c] = quantum;
+    this.code[c] = this.cellCode(c, task, quantum);
+    const r = this.rankOf[task]!;
+    if (this.byRank[r]!.isEmpty()) this.ranks.add(r);
+    this.byRank[r]!.add(c);
+    this.used++;
+    return c;
+  }
+
+  remove(c: number): void {
+    const task = this.taskAt(c);
+    if (task === NONE) this.fail.integrity(`set ${this.id} cell ${c} freed twice`);
+    const r = this.rankOf[task]!;
+    this.byRank[r]!.delete(c);
+    if (this.byRank[r]!.isEmpty()) this.ranks.delete(r);
+    this.task[c] = NONE;
+    this.quantum[c] = 0;
+    this.code[c] = this.cellCode(c, NONE, 0);
+    this.free.add(c);
+    this.used--;
+  }
+
+  /** Highest priority (lowest rank), ties to the lowest cell; NONE when empty. */
+  best(hooks: SchedulerHooks | undefined): number {
+    const r = this.ranks.lowest(hooks);
+    if (r === NONE) return NONE;
+    const c = this.byRank[r]!.lowest(hooks);
+    if (c === NONE || c >= this.task.length) this.fail.integrity(`set ${this.id}: rank ${r} is marked non-empty but has no cell`);
+    const task = this.taskAt(c);
+    if (task === NONE || this.rankOf[task] !== r) this.fail.integrity(`set ${this.id} cell ${c}: task ${task} is not of rank ${r}`);
+    return c;
+  }
+
+  isEmpty(): boolean {
+    return this.ranks.isEmpty();
   }
 }
 
@@ -77,22 +240,104 @@ export class RrmqScheduler implements Scheduler {
   private backed: JobSet;
   /** Cell of the running job in the active set, or NONE when idle runs. */
   private running = NONE;
-  /** 1 while a task is in either set or running: one cell per task at most. */
-  private readonly queued: Uint8Array;
-
   /** Time-slot window number: bumped at every swap of the sets. */
   private window = 0;
-  /** Quantum a blocked job had left, and the window it was left in. */
-  private readonly leftover: Int32Array;
-  private readonly leftoverWindow: Float64Array;
+  /** Code over (running, active set id, window). */
+  private stateCode: number;
 
-  constructor(private readonly tasks: readonly SchedulerTaskInfo[], private readonly hooks?: SchedulerHooks) {
-    this.active = new JobSet(tasks.length);
-    this.backed = new JobSet(tasks.length);
-    this.queued = new Uint8Array(tasks.length);
-    this.leftover = new Int32Array(tasks.length);
-    this.leftoverWindow = new Float64Array(tasks.length).fill(-1);
+  /** Per task, sealed: queued (0/1), the set it is in, its cell. */
+  private readonly queued: Uint8Array;
+  private readonly inSet: Int32Array;
+  private readonly cell: Int32Array;
+  private readonly placeCode: Int32Array;
+  /** Per task, sealed: quantum a blocked job had left, and the window it was left in. */
+  private readonly leftover: Int32Array;
+  private readonly leftoverWindow: Int32Array;
+  private readonly leftoverCode: Int32Array;
+
+  /** Windows each task was elected in (statistics; not used for decisions, not sealed). */
+  private readonly firstWindow: Int32Array;
+  private readonly lastWindow: Int32Array;
+  private readonly windowsRan: Int32Array;
+
+  private readonly rankOf: Int32Array;
+  private readonly seal: QueueSeal;
+  private readonly fail: Failures;
+
+  /**
+   * `seal`: the kernel's boot-keyed code; a fixed-key one when the scheduler is used alone
+   * (tests, benchmarks).
+   */
+  constructor(private readonly tasks: readonly SchedulerTaskInfo[], private readonly hooks?: SchedulerHooks, seal?: QueueSeal) {
+    const n = tasks.length;
+    this.seal = seal ?? new IntegrityKey(0x52524d51);
+    this.fail = {
+      integrity: (message) => {
+        if (hooks?.integrityFailure !== undefined) hooks.integrityFailure(message);
+        throw new QueueIntegrityError(message);
+      },
+      loop: (message) => {
+        if (hooks?.loopCounterMismatch !== undefined) hooks.loopCounterMismatch(message);
+        throw new LoopCounterMismatch(message);
+      },
+    };
+    // Ranks: distinct priorities, highest first (rank 0 = highest priority).
+    const priorities = [...new Set(tasks.map((t) => t.priority))].sort((a, b) => b - a);
+    const rank = new Map(priorities.map((p, r) => [p, r]));
+    this.rankOf = Int32Array.from(tasks, (t) => rank.get(t.priority)!);
+    this.active = new JobSet(n, priorities.length, 0, this.rankOf, this.seal, this.fail);
+    this.backed = new JobSet(n, priorities.length, 1, this.rankOf, this.seal, this.fail);
+    this.stateCode = this.seal.code3(NONE, 0, 0);
+    this.queued = new Uint8Array(n);
+    this.inSet = new Int32Array(n).fill(NONE);
+    this.cell = new Int32Array(n).fill(NONE);
+    this.placeCode = new Int32Array(n);
+    this.leftover = new Int32Array(n);
+    this.leftoverWindow = new Int32Array(n).fill(NONE);
+    this.leftoverCode = new Int32Array(n);
+    this.firstWindow = new Int32Array(n).fill(NONE);
+    this.lastWindow = new Int32Array(n).fill(NONE);
+    this.windowsRan = new Int32Array(n);
+    for (let t = 0; t < n; t++) {
+      this.placeCode[t] = this.placeCodeOf(t);
+      this.leftoverCode[t] = this.leftoverCodeOf(t);
+    }
   }
+
+  // ---- sealed scalars and records ----
+
+  private verifyState(): void {
+    if (this.stateCode !== this.seal.code3(this.running, this.active.id, this.window)) this.fail.integrity('running job / active set / window do not match their code');
+  }
+
+  private sealState(): void {
+    this.stateCode = this.seal.code3(this.running, this.active.id, this.window);
+  }
+
+  private placeCodeOf(t: number): number {
+    return this.seal.code3(t | (this.queued[t]! << 20), this.inSet[t]!, this.cell[t]!);
+  }
+
+  private leftoverCodeOf(t: number): number {
+    return this.seal.code3(t | (1 << 21), this.leftover[t]!, this.leftoverWindow[t]!);
+  }
+
+  private verifyPlace(t: number): void {
+    if (this.placeCode[t] !== this.placeCodeOf(t)) this.fail.integrity(`task ${t}'s queue record does not match its code`);
+  }
+
+  private place(t: number, queued: number, set: number, cell: number): void {
+    this.queued[t] = queued;
+    this.inSet[t] = set;
+    this.cell[t] = cell;
+    this.placeCode[t] = this.placeCodeOf(t);
+  }
+
+  private setOf(id: number): JobSet {
+    return this.active.id === id ? this.active : this.backed;
+  }
+
+  // ---- the policy ----
 
   /**
    * Queue a READY job. Deviation from the reference (documented in docs/kernel.md): a job
@@ -102,86 +347,102 @@ export class RrmqScheduler implements Scheduler {
    * set and starve every job in the backed set.
    */
   schedule(task: number): boolean {
+    this.verifyPlace(task);
     if (this.queued[task] === 1) return false;
+    this.verifyState();
+    if (this.leftoverCode[task] !== this.leftoverCodeOf(task)) this.fail.integrity(`task ${task}'s leftover quantum does not match its code`);
     const info = this.tasks[task]!;
     if (this.leftoverWindow[task] === this.window) {
       const left = this.leftover[task]!;
-      if (left > 0) this.active.insert(task, info.priority, left);
-      else this.backed.insert(task, info.priority, info.quantum);
+      if (left > 0) this.place(task, 1, this.active.id, this.active.insert(task, left));
+      else this.place(task, 1, this.backed.id, this.backed.insert(task, info.quantum));
     } else {
-      this.active.insert(task, info.priority, info.quantum);
+      this.place(task, 1, this.active.id, this.active.insert(task, info.quantum));
     }
-    this.queued[task] = 1;
     return true;
   }
 
   elect(runningStillReady: boolean): number {
+    this.verifyState();
     if (this.running !== NONE) {
-      const task = this.active.task[this.running]!;
-      const left = this.active.quantum[this.running]!;
-      this.active.free(this.running);
+      const c = this.running;
+      const task = this.active.taskAt(c);
+      this.verifyPlace(task);
+      if (this.inSet[task] !== this.active.id || this.cell[task] !== c) this.fail.integrity(`running cell ${c} holds task ${task}, whose record places it elsewhere`);
+      const left = this.active.quantum[c]!;
+      this.active.remove(c);
       this.running = NONE;
       if (runningStillReady) {
-        const info = this.tasks[task]!;
-        this.backed.insert(task, info.priority, info.quantum);
+        this.place(task, 1, this.backed.id, this.backed.insert(task, this.tasks[task]!.quantum));
       } else {
-        this.queued[task] = 0;
+        this.place(task, 0, NONE, NONE);
         this.leftover[task] = left;
         this.leftoverWindow[task] = this.window;
+        this.leftoverCode[task] = this.leftoverCodeOf(task);
       }
     }
-    if (this.active.used === 0) {
+    if (this.active.isEmpty()) {
       const swap = this.active;
       this.active = this.backed;
       this.backed = swap;
-      this.window++;
+      this.window = (this.window + 1) | 0;
     }
-    if (this.active.used === 0) return NONE;
-    this.running = this.active.best(this.hooks);
-    return this.active.task[this.running]!;
+    const c = this.active.best(this.hooks);
+    this.running = c;
+    this.sealState();
+    if (c === NONE) return NONE;
+    const task = this.active.task[c]!;
+    if (this.lastWindow[task] !== this.window) {
+      if (this.firstWindow[task] === NONE) this.firstWindow[task] = this.window;
+      this.lastWindow[task] = this.window;
+      this.windowsRan[task] = this.windowsRan[task]! + 1;
+    }
+    return task;
   }
 
   tick(): boolean {
+    this.verifyState();
     if (this.running === NONE) return false;
-    const left = this.active.quantum[this.running]! - 1;
-    this.active.quantum[this.running] = left;
+    const left = this.active.quantumAt(this.running) - 1;
+    this.active.setQuantum(this.running, left);
     return left <= 0;
   }
 
   quantumLeft(): number {
-    return this.running === NONE ? 0 : this.active.quantum[this.running]!;
+    this.verifyState();
+    return this.running === NONE ? 0 : this.active.quantumAt(this.running);
   }
 
   isQueued(task: number): boolean {
+    this.verifyPlace(task);
     return this.queued[task] === 1;
   }
 
   remove(task: number): void {
+    this.verifyPlace(task);
     if (this.queued[task] !== 1) return;
-    for (const set of [this.active, this.backed]) {
-      for (let i = 0; i < set.task.length; i++) {
-        if (set.task[i] === task) {
-          set.free(i);
-          if (set === this.active && this.running === i) this.running = NONE;
-        }
-      }
+    this.verifyState();
+    const set = this.setOf(this.inSet[task]!);
+    const c = this.cell[task]!;
+    if (c < 0 || c >= this.tasks.length || set.taskAt(c) !== task) this.fail.integrity(`task ${task}'s record points at cell ${c}, which does not hold it`);
+    set.remove(c);
+    if (set === this.active && this.running === c) {
+      this.running = NONE;
+      this.sealState();
     }
-    this.queued[task] = 0;
+    this.place(task, 0, NONE, NONE);
   }
 
   size(): number {
     return this.active.used + this.backed.used;
   }
 
-  digest(code: (values: Int32Array) => number): number {
-    return code(this.active.task) ^ Math.imul(code(this.active.quantum), 3) ^ Math.imul(code(this.backed.task), 5)
-      ^ Math.imul(code(this.backed.priority), 7) ^ Math.imul(code(this.active.priority), 11) ^ Math.imul(this.running + 2, 13);
+  corruptForInjection(): void {
+    // A glitch flips a bit of the active set's rank bitmap: a phantom (or vanished) job.
+    this.active.ranks.glitch();
   }
 
-  corruptForInjection(): void {
-    // A glitch turns the first unused active cell into a phantom job of task 0.
-    const cells = this.active.task;
-    for (let i = 0; i < cells.length; i++) if (cells[i] === NONE) { cells[i] = 0; return; }
-    this.active.priority[0] = this.active.priority[0]! ^ 0x40;
+  windowStats(task: number): WindowStats {
+    return { first: this.firstWindow[task]!, last: this.lastWindow[task]!, ran: this.windowsRan[task]! };
   }
 }

@@ -30,6 +30,10 @@ export const KERNEL: KernelConfig = { ...DEFAULT_KERNEL_CONFIG, maxTasks: 64 };
 
 /** Counter offsets in each task's memory. */
 const C = 8192;
+/** Quanta (ms) of the ring tasks and of the hogs. */
+export const RING_QUANTUM = 5;
+export const HOG_QUANTUM = 2;
+
 export const COUNTERS = ['ipcSent', 'ipcReceived', 'payloadErrors', 'signalsSent', 'signalsBusy', 'signalsReceived', 'maxGapMs', 'rounds', 'unexpected'] as const;
 export type Counters = Record<(typeof COUNTERS)[number], number>;
 const at = (name: (typeof COUNTERS)[number]) => C + 4 * COUNTERS.indexOf(name);
@@ -113,8 +117,8 @@ function integrateOnce(key: string, wat: string, priority: number, quantum: numb
 
 /** The 64-task image for `rounds` rounds of the ring. */
 export function ringImage(rounds: number): Uint8Array {
-  const ring = integrateOnce(`ring-${rounds}`, ringWat(rounds), 1, 5);
-  const hog = integrateOnce('hog', HOG_WAT, 4, 2);
+  const ring = integrateOnce(`ring-${rounds}`, ringWat(rounds), 1, RING_QUANTUM);
+  const hog = integrateOnce('hog', HOG_WAT, 4, HOG_QUANTUM);
   const tasks: ImageTaskInput[] = [];
   for (let l = 1; l <= RING; l++) tasks.push({ ...ring, name: `ring${l}`, label: l });
   for (let h = 0; h < HOGS; h++) tasks.push({ ...hog, name: `hog${h}`, label: HOG_LABEL + h });

@@ -10,7 +10,7 @@
  *   corrupt-context flip a byte of a suspended task's saved context (TARGET: task name)
  *   skip-loop       skip one iteration of a critical kernel loop (scheduler election)
  *   skip-cfi        skip one step of a syscall's measured path
- *   corrupt-queue   overwrite a scheduler queue cell
+ *   corrupt-queue   flip a bit of a scheduler queue bitmap (RRMQ) or ring slot (FIFO)
  */
 
 export type InjectionKind = 'skip-check' | 'flip-table' | 'corrupt-context' | 'skip-loop' | 'skip-cfi' | 'corrupt-queue';

@@ -31,6 +31,11 @@ export class IntegrityKey {
     return h;
   }
 
+  /** Code over three 32-bit words: the per-cell and per-word codes of the scheduler queues. */
+  code3(a: number, b: number, c: number): number {
+    return IntegrityKey.mix(IntegrityKey.mix(IntegrityKey.mix(this.key | 0, a), b), c);
+  }
+
   /** Code over bytes [start, end) of a buffer, read as little-endian words where aligned. */
   bytes(view: Uint8Array, start: number, end: number): number {
     let h = this.key ^ (end - start);

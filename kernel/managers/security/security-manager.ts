@@ -3,8 +3,8 @@
  * the watchdog, the abnormal-event journal and fault injection, in one place.
  *
  * The kernel calls in at fixed points: `sealTask`/`checkTask` around every use of a task's
- * table entry, `sealContext`/`checkContext` around every suspension, `sealQueues`/
- * `checkQueues` around every scheduler operation, `confirm` right before a privileged action
+ * table entry, `sealContext`/`checkContext` around every suspension (the scheduler
+ * seals and verifies each queue cell itself with this manager's `key`), `confirm` right before a privileged action
  * (a second, independent evaluation of the check that allowed it), `pathStep`/`pathCheck`
  * on each syscall's path. A failure is a *security event*: it is journaled first, then the
  * kernel panics (kernel data can no longer be trusted) — except a task's own corrupted
@@ -38,7 +38,6 @@ export class SecurityManager {
   private readonly taskCode: Int32Array;
   private readonly contextCode: Int32Array;
   private readonly contextEnd: Int32Array;
-  private queueCode = 0;
   /** Expected measured-path value per syscall number. */
   readonly pathExpected: Int32Array;
   /** Cycles each task had consumed at the start of the watchdog window. */
@@ -83,14 +82,6 @@ export class SecurityManager {
 
   forgetContext(t: number): void {
     this.contextEnd[t] = -1;
-  }
-
-  sealQueues(code: number): void {
-    this.queueCode = code;
-  }
-
-  queuesIntact(code: number): boolean {
-    return this.queueCode === code;
   }
 
   /** Journal an event; returns a one-line description for the kernel log. */
