@@ -181,6 +181,9 @@ export class Kernel {
   /** Receiver of the IPC a task is blocked sending, or -1. */
   readonly ipcTarget: Int32Array;
   readonly ipcPending: Int32Array;
+  /** Work space of the IPC deadlock walk (gate-ipc.ts), preallocated. */
+  readonly deadlockStack: Int32Array;
+  readonly deadlockSeen: Uint8Array;
   /** Signal number pending from s to r at [r*N+s]; 0 = none. */
   readonly signalSlot: Int32Array;
   /** Handle of the signal's source at send time. */
@@ -269,6 +272,8 @@ export class Kernel {
     this.ipcLen = new Int32Array(n * n);
     this.ipcTarget = new Int32Array(n).fill(-1);
     this.ipcPending = new Int32Array(n);
+    this.deadlockStack = new Int32Array(n);
+    this.deadlockSeen = new Uint8Array(n);
     this.signalSlot = new Int32Array(n * n);
     this.signalSource = new Uint32Array(n * n);
     this.signalPending = new Int32Array(n);

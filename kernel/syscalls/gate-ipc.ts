@@ -11,21 +11,16 @@
 import { EVENT_HEADER_SIZE, JobState, Signal, Status } from '../../toolchain/abi/index.js';
 import type { Kernel } from '../kernel.js';
 
-/** Preallocated work space of the deadlock walk, sized on first use per kernel. */
-const walkSpace = new WeakMap<Kernel, { stack: Int32Array; seen: Uint8Array }>();
-
 /**
  * True when `target` is, directly or transitively, waiting for an IPC to be read by
  * `caller`: the send would close a cycle. Walks "who has an IPC pending towards X".
  */
 export function wouldDeadlock(k: Kernel, caller: number, target: number): boolean {
   const n = k.taskCount;
-  let space = walkSpace.get(k);
-  if (space === undefined) {
-    space = { stack: new Int32Array(n), seen: new Uint8Array(n) };
-    walkSpace.set(k, space);
-  }
-  const { stack, seen } = space;
+  // Nothing pending towards the caller: no cycle can close through it (the common case).
+  if (k.ipcPending[caller] === 0) return false;
+  const stack = k.deadlockStack;
+  const seen = k.deadlockSeen;
   seen.fill(0);
   let top = 0;
   stack[top++] = caller;

@@ -23,3 +23,27 @@ describe('IntegrityKey.code3', () => {
     expect(new IntegrityKey(1).code3(5, 6, 7)).not.toBe(new IntegrityKey(2).code3(5, 6, 7));
   });
 });
+
+describe('IntegrityKey.span32 and words', () => {
+  it('changes whenever one word of a span or an entry changes', () => {
+    const key = new IntegrityKey(77);
+    const mem = Int32Array.from({ length: 40 }, (_, i) => Math.imul(i + 1, 0x45d9f3b));
+    const code = key.span32(mem, 3, 30);
+    for (let i = 3; i < 30; i++) {
+      for (const bit of [0, 7, 31]) {
+        mem[i] = mem[i]! ^ (1 << bit);
+        expect(key.span32(mem, 3, 30)).not.toBe(code);
+        mem[i] = mem[i]! ^ (1 << bit);
+      }
+    }
+    expect(key.span32(mem, 3, 30)).toBe(code);
+    expect(key.span32(mem, 3, 29)).not.toBe(code); // the length counts
+    const entry = [1, 2, 3, 4, 5] as const;
+    const e = key.words(...entry);
+    for (let w = 0; w < 5; w++) {
+      const g = [...entry] as [number, number, number, number, number];
+      g[w] = g[w]! ^ 0x100;
+      expect(key.words(...g)).not.toBe(e);
+    }
+  });
+});

@@ -29,14 +29,20 @@ export class IntegrityKey {
     return (Math.imul(h ^ x, 0x9e3779b1) + 0x632be5ab) | 0;
   }
 
-  /** Code over a list of 32-bit words. */
+  /** Code over five 32-bit words (a task-table entry), built like `code3`. */
   words(a: number, b: number, c: number, d: number, e: number): number {
-    let h = this.key | 0;
-    h = IntegrityKey.mix(h, a);
-    h = IntegrityKey.mix(h, b);
-    h = IntegrityKey.mix(h, c);
-    h = IntegrityKey.mix(h, d);
-    h = IntegrityKey.mix(h, e);
+    return (this.code3(a, b, c) + Math.imul(d ^ this.k1, 0x27d4eb2f) + Math.imul(e ^ this.k2, 0x165667b1)) | 0;
+  }
+
+  /**
+   * Code over words [from, to) of a memory (a saved context, at every switch): a keyed chain
+   * `h = (h ^ w) * K + k`, each step a bijection of h, so a change of any single word
+   * always changes the code.
+   */
+  span32(words: Int32Array, from: number, to: number): number {
+    let h = this.k0 ^ (to - from);
+    const k = this.k1;
+    for (let i = from; i < to; i++) h = (Math.imul(h ^ words[i]!, 0x9e3779b1) + k) | 0;
     return h;
   }
 

@@ -38,6 +38,8 @@ export class SecurityManager {
   private readonly taskCode: Int32Array;
   private readonly contextCode: Int32Array;
   private readonly contextEnd: Int32Array;
+  /** Per task, a word view of its memory for the saved-context code (renewed when the memory grows). */
+  private readonly memoryWords: (Int32Array | undefined)[] = [];
   /** Expected measured-path value per syscall number. */
   readonly pathExpected: Int32Array;
   /** Cycles each task had consumed at the start of the watchdog window. */
@@ -72,16 +74,29 @@ export class SecurityManager {
 
   sealContext(t: number, memory: Uint8Array, start: number, end: number): void {
     this.contextEnd[t] = end;
-    this.contextCode[t] = this.key.bytes(memory, start, end);
+    this.contextCode[t] = this.contextCodeOf(t, memory, start, end);
   }
 
   contextIntact(t: number, memory: Uint8Array, start: number): boolean {
     const end = this.contextEnd[t]!;
-    return end >= start && end <= memory.length && this.contextCode[t] === this.key.bytes(memory, start, end);
+    return end >= start && end <= memory.length && this.contextCode[t] === this.contextCodeOf(t, memory, start, end);
+  }
+
+  /** Word-wise when aligned (Asyncify's save area is), through a per-task cached word view. */
+  private contextCodeOf(t: number, memory: Uint8Array, start: number, end: number): number {
+    if (((start | end | memory.byteOffset) & 3) !== 0) return this.key.bytes(memory, start, end);
+    let words = this.memoryWords[t];
+    if (words === undefined || words.buffer !== memory.buffer) {
+      words = new Int32Array(memory.buffer);
+      this.memoryWords[t] = words;
+    }
+    const base = memory.byteOffset >>> 2;
+    return this.key.span32(words, base + (start >>> 2), base + (end >>> 2));
   }
 
   forgetContext(t: number): void {
     this.contextEnd[t] = -1;
+    this.memoryWords[t] = undefined;
   }
 
   /** Journal an event; returns a one-line description for the kernel log. */
