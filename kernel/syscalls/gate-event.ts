@@ -64,7 +64,8 @@ function takeEvent(k: Kernel, t: number, mask: number): boolean {
         // Single copy: sender's exchange [0, len) -> receiver's [8, 8 + len). len was bounded
         // by LEN - 8 at send time, so both indices stay inside the fixed windows.
         const src = k.instances[s]!.bytes();
-        for (let i = 0; i < len; i++) dst[EVENT_HEADER_SIZE + i] = src[i]!;
+        if (len > 64) dst.set(src.subarray(0, len), EVENT_HEADER_SIZE);
+        else for (let i = 0; i < len; i++) dst[EVENT_HEADER_SIZE + i] = src[i]!;
       }
       writeHeader(k.instances[t]!.views(), EventType.Ipc, len, k.handle[s]!);
       if (s !== t && k.ipcTarget[s] === t) {

@@ -40,6 +40,7 @@ export class SecurityManager {
   private readonly contextEnd: Int32Array;
   /** Per task, a word view of its memory for the saved-context code (renewed when the memory grows). */
   private readonly memoryWords: (Int32Array | undefined)[] = [];
+  private readonly memoryViews: (Uint8Array | undefined)[] = [];
   /** Expected measured-path value per syscall number. */
   readonly pathExpected: Int32Array;
   /** Cycles each task had consumed at the start of the watchdog window. */
@@ -85,10 +86,12 @@ export class SecurityManager {
   /** Word-wise when aligned (Asyncify's save area is), through a per-task cached word view. */
   private contextCodeOf(t: number, memory: Uint8Array, start: number, end: number): number {
     if (((start | end | memory.byteOffset) & 3) !== 0) return this.key.bytes(memory, start, end);
+    // Task memories hand out one byte view per buffer, so the view identifies the buffer.
     let words = this.memoryWords[t];
-    if (words === undefined || words.buffer !== memory.buffer) {
+    if (words === undefined || this.memoryViews[t] !== memory) {
       words = new Int32Array(memory.buffer);
       this.memoryWords[t] = words;
+      this.memoryViews[t] = memory;
     }
     const base = memory.byteOffset >>> 2;
     return this.key.span32(words, base + (start >>> 2), base + (end >>> 2));
@@ -97,6 +100,7 @@ export class SecurityManager {
   forgetContext(t: number): void {
     this.contextEnd[t] = -1;
     this.memoryWords[t] = undefined;
+    this.memoryViews[t] = undefined;
   }
 
   /** Journal an event; returns a one-line description for the kernel log. */
