@@ -61,6 +61,11 @@ export interface TaskDescriptor {
   readonly layout: TaskLayout;
   /** Import names the module uses (validated against its capabilities at boot). */
   readonly imports: readonly string[];
+  /**
+   * Parallel to `imports`: true where the import has the instrumented form, whose trailing
+   * i32 argument is the caller's live `__rampart_budget` (docs/task-abi.md).
+   */
+  readonly budgetArgument: readonly boolean[];
 }
 
 /** How a run ended. */
@@ -229,6 +234,17 @@ export class Kernel {
   private readonly pendingRestart: Uint8Array;
   private sliceStart = 0;
   private sliceBudget = 0;
+  /**
+   * The running task's `__rampart_budget` as last seen by the kernel. Invariant: whenever
+   * kernel code runs on behalf of a task (inside one of its imports, or in `runSlice` once
+   * `enter()` returned), this equals the task's global. Kept by every import wrapper on
+   * entry (from the budget argument of instrumented imports, from the global otherwise)
+   * and by every kernel write of the global. Why: `now()` and `account()` run on every
+   * syscall, and reading a `WebAssembly.Global` from JS costs several import calls.
+   * The value is as trustworthy as the global itself, no more and no less: a hand-made
+   * module controls both, which is why `account()` refuses a budget that went up.
+   */
+  budgetSeen = 0;
   private quantumExpired = false;
   private stopRequested: RunEnd | null = null;
   panicMessage: string | null = null;
@@ -481,6 +497,8 @@ export class Kernel {
     } finally {
       this.executing = IDLE;
     }
+    // The task may have run (and been charged) since its last import: what follows accounts.
+    this.budgetSeen = inst.budget.value as number;
     if (this.panicMessage !== null) throw new KernelPanic(this.panicMessage);
     if (trap instanceof KernelPanic) { this.panicMessage = trap.message; throw trap; }
     if (trap !== undefined || returned || inst.killed) {
@@ -526,8 +544,7 @@ export class Kernel {
   /** Current virtual cycle, including what the running task consumed in this slice. */
   now(): number {
     if (this.current === IDLE) return this.cycles;
-    const inst = this.instances[this.current]!;
-    return this.sliceStart + (this.sliceBudget - (inst.budget.value as number));
+    return this.sliceStart + (this.sliceBudget - this.budgetSeen);
   }
 
   /** Fold the running slice into `cycles` and the running task's statistics, then catch up ticks. */
@@ -539,14 +556,15 @@ export class Kernel {
       this.capabilities[t] = this.capabilities[t]! ^ (1 << 21);
     }
     if (t !== IDLE) {
-      const inst = this.instances[t]!;
-      const left = inst.budget.value as number;
+      const left = this.budgetSeen;
       let used = this.sliceBudget - left;
       if (used < 0) {
         // Only the task's own code could have raised its budget: metering was tampered with.
         // Time never runs backwards; the task is stopped.
         used = 0;
+        const inst = this.instances[t]!;
         inst.budget.value = this.sliceBudget;
+        this.budgetSeen = this.sliceBudget;
         if (!inst.killed && !this.isTerminated(t)) {
           this.sliceStart = this.cycles;
           this.killTask(t, 'its cycle budget was raised by its own code (metering tampered with)');
@@ -570,6 +588,7 @@ export class Kernel {
     this.sliceStart = this.cycles;
     this.sliceBudget = budget;
     this.instances[t]!.budget.value = budget;
+    this.budgetSeen = budget;
   }
 
   private processTicks(): void {
@@ -947,7 +966,7 @@ export class Kernel {
     this.panicMessage ??= message;
     if (this.current !== IDLE) {
       const inst = this.instances[this.current];
-      if (inst !== undefined) inst.budget.value = -1;
+      if (inst !== undefined) { inst.budget.value = -1; this.budgetSeen = -1; }
     }
     throw new KernelPanic(message);
   }
@@ -1131,6 +1150,7 @@ export class Kernel {
     this.account();
     this.fault(t, { kind: 'kernel-refused', message });
     inst.budget.value = -0x40000000;
+    this.budgetSeen = -0x40000000;
   }
 
   /** Everything a job held goes back; peers sharing memory with it get SIGNAL_PIPE. */

@@ -15,7 +15,7 @@ import { verifyImageSignature, ImageSignatureError } from './verify.js';
 import { Kernel, type KernelOptions, type TaskDescriptor } from '../kernel.js';
 import { readWasmInterface, exportedGlobalConst, WasmFormatError, type WasmInterface } from '../platform/wasm-sections.js';
 import { buildImports } from '../syscalls/table.js';
-import { checkTaskImports } from './import-policy.js';
+import { checkTaskImports, takesBudgetArgument } from './import-policy.js';
 import { checkBoardAtBoot } from './board-check.js';
 import { NO_DEVICES } from '../board-runtime.js';
 import { createBoardRuntime, type EmulatedBoard } from './board-runtime-factory.js';
@@ -173,6 +173,7 @@ export function bootImage(bytes: Uint8Array, options: BootOptions): Kernel {
         asyncifyDataSize: task.asyncifyDataSize,
       }),
       imports: Object.freeze(info.imports.map((i) => i.name)),
+      budgetArgument: Object.freeze(info.imports.map(takesBudgetArgument)),
     }));
   }
   if (problems.length > 0) throw new ImageRefused(problems);

@@ -7,6 +7,11 @@
  * the import that unwound, which then returns the syscall's status. The exchange-area
  * views are created once and refreshed only when a `memory.grow` detached the buffer.
  *
+ * A detached view reads as length 0, which is how a grow is noticed. The checks read
+ * `length`, not `byteLength`: once any buffer in the process has been detached (a Wasm
+ * memory grow does it), V8 no longer inlines the `byteLength` getter and every check becomes
+ * a generic property load plus a builtin call, several nanoseconds on each syscall.
+ *
  * Invariants: `unwinding` is true only between `startUnwind()` and the export returning;
  * `rewinding` only between `enter()` of a suspended task and the import that finishes it.
  * The kernel never reads or writes task memory outside the exchange area and the
@@ -73,18 +78,18 @@ export class TaskInstance {
 
   /** The whole linear memory (for SHM windows, which the integrator placed inside it). */
   memoryBytes(): Uint8Array {
-    if (this.mem8.byteLength === 0) this.refreshViews();
+    if (this.mem8.length === 0) this.refreshViews();
     return this.mem8;
   }
 
   /** Views valid for the current buffer; cheap when nothing changed. */
   views(): DataView {
-    if (this.exchange.byteLength === 0) this.refreshViews();
+    if (this.exchange.length === 0) this.refreshViews();
     return this.exchangeView;
   }
 
   bytes(): Uint8Array {
-    if (this.exchange.byteLength === 0) this.refreshViews();
+    if (this.exchange.length === 0) this.refreshViews();
     return this.exchange;
   }
 
@@ -109,7 +114,7 @@ export class TaskInstance {
   /** Called by an import to switch out: unwind the stack into the save area. */
   startUnwind(): void {
     const base = this.layout.asyncifyDataAddress;
-    if (this.mem32.byteLength === 0) this.refreshViews();
+    if (this.mem32.length === 0) this.refreshViews();
     this.mem32[base >>> 2] = base + 8;
     this.mem32[(base >>> 2) + 1] = base + this.layout.asyncifyDataSize;
     this.unwinding = true;
@@ -123,7 +128,7 @@ export class TaskInstance {
 
   /** End of the saved call stack: the save area's current pointer after an unwind. */
   savedContextEnd(): number {
-    if (this.mem32.byteLength === 0) this.refreshViews();
+    if (this.mem32.length === 0) this.refreshViews();
     return this.mem32[this.layout.asyncifyDataAddress >>> 2]!;
   }
 

@@ -35,38 +35,43 @@ export function gateAlarm(k: Kernel, t: number, delayMs: number, flag: number): 
   }
 }
 
-/** Nanoseconds are exact: computed from cycles with integer arithmetic while it stays exact. */
+/**
+ * get_cycle: the virtual time in the requested unit, written as a u64 to the exchange area.
+ * Nanoseconds and microseconds are exact: computed from cycles with integer arithmetic while
+ * it stays exact.
+ *
+ * Kept small on purpose (the unit conversions and the capability check live in helpers):
+ * this is the null syscall, and V8 inlines a gate into the import path only while the whole
+ * chain stays under its inlining budget.
+ */
 export function gateGetCycle(k: Kernel, t: number, precision: number): number {
   const p = precision >>> 0;
   if (p > Precision.Milliseconds) return Status.Invalid;
-  if (p === Precision.Cycle) {
-    if (!k.injectSkipCheck() && (k.capsOf(t) & Cap.TimHpChrono) === 0) return Status.Denied;
-    // Countermeasure: a second, independent check right before the privileged read.
-    k.confirmCapability(t, Cap.TimHpChrono);
-  }
-  const cycles = k.now();
-  const freq = k.config.nominalFrequencyHz;
-  let value: number;
-  switch (p) {
-    case Precision.Cycle:
-      value = cycles;
-      break;
-    case Precision.Nanoseconds: {
-      const seconds = Math.floor(cycles / freq);
-      const rest = cycles - seconds * freq;
-      value = seconds * 1_000_000_000 + Math.floor((rest * 1_000_000_000) / freq);
-      break;
-    }
-    case Precision.Microseconds: {
-      const seconds = Math.floor(cycles / freq);
-      const rest = cycles - seconds * freq;
-      value = seconds * 1_000_000 + Math.floor((rest * 1_000_000) / freq);
-      break;
-    }
-    default:
-      value = Math.floor(cycles / k.cyclesPerTick);
-      break;
-  }
-  writeExchangeU64(k, t, 0, value);
+  if (p === Precision.Cycle && !mayReadCycles(k, t)) return Status.Denied;
+  writeExchangeU64(k, t, 0, timeIn(k, p));
   return Status.Ok;
+}
+
+/** Cycle precision needs CAP_TIM_HP_CHRONO (a high-resolution clock is a timing side channel). */
+function mayReadCycles(k: Kernel, t: number): boolean {
+  if (!k.injectSkipCheck() && (k.capsOf(t) & Cap.TimHpChrono) === 0) return false;
+  // Countermeasure: a second, independent check right before the privileged read.
+  k.confirmCapability(t, Cap.TimHpChrono);
+  return true;
+}
+
+/** The current virtual time in precision `p` (already validated). */
+function timeIn(k: Kernel, p: Precision): number {
+  const cycles = k.now();
+  if (p === Precision.Milliseconds) return Math.floor(cycles / k.cyclesPerTick);
+  if (p === Precision.Cycle) return cycles;
+  return cyclesToUnits(k, cycles, p === Precision.Nanoseconds ? 1_000_000_000 : 1_000_000);
+}
+
+/** floor(cycles × perSecond / frequency) without leaving exact integer arithmetic. */
+function cyclesToUnits(k: Kernel, cycles: number, perSecond: number): number {
+  const freq = k.config.nominalFrequencyHz;
+  const seconds = Math.floor(cycles / freq);
+  const rest = cycles - seconds * freq;
+  return seconds * perSecond + Math.floor((rest * perSecond) / freq);
 }

@@ -341,7 +341,9 @@ export type WasiImportFunction = (a: number, b: number, c: number, d: number) =>
  * does not serve that name (boot refuses such a module before instantiation).
  *
  * Same protocol as the syscall imports: a killed job's calls are refused (`ECANCELED`);
- * `proc_exit` is blocking, so it first finishes a pending rewind.
+ * `proc_exit` is blocking, so it first finishes a pending rewind. WASI signatures are fixed
+ * by WASI, so these imports never get the instrumentation's budget argument: each one
+ * refreshes `kernel.budgetSeen` from the task's global on entry.
  */
 export function buildWasiImport(k: Kernel, t: number, name: string): WasiImportFunction | undefined {
   const stats = k.statSyscalls;
@@ -350,6 +352,7 @@ export function buildWasiImport(k: Kernel, t: number, name: string): WasiImportF
   if (name === 'proc_exit') {
     return (code: number) => {
       const inst = k.instances[t]!;
+      k.budgetSeen = inst.budget.value as number;
       if (inst.rewinding) { inst.finishRewind(); k.takeReturn(t); return undefined; }
       stats[t] = stats[t]! + 1;
       if (trace !== undefined) {
@@ -364,7 +367,9 @@ export function buildWasiImport(k: Kernel, t: number, name: string): WasiImportF
   if (gate === undefined) return undefined;
   if (trace !== undefined) {
     return (a, b, c, d) => {
-      if (k.instances[t]!.killed) return WasiErrno.Canceled;
+      const inst = k.instances[t]!;
+      k.budgetSeen = inst.budget.value as number;
+      if (inst.killed) return WasiErrno.Canceled;
       stats[t] = stats[t]! + 1;
       const start = k.now();
       const errno = gate(k, t, a, b, c, d);
@@ -373,7 +378,9 @@ export function buildWasiImport(k: Kernel, t: number, name: string): WasiImportF
     };
   }
   return (a, b, c, d) => {
-    if (k.instances[t]!.killed) return WasiErrno.Canceled;
+    const inst = k.instances[t]!;
+    k.budgetSeen = inst.budget.value as number;
+    if (inst.killed) return WasiErrno.Canceled;
     stats[t] = stats[t]! + 1;
     return gate(k, t, a, b, c, d);
   };

@@ -7,7 +7,14 @@
  * for the syscalls its module imports (already checked against its capabilities), plus
  * `preempt`. Non-blocking imports are plain calls into the gate; blocking ones first
  * finish a pending Asyncify rewind (the task is resuming *into* this very call), in which
- * case they return the status that the waking agent stored. WASI imports (hosted C) go
+ * case they return the status that the waking agent stored.
+ *
+ * Every import keeps `kernel.budgetSeen` equal to the caller's `__rampart_budget` on entry
+ * (the kernel's clock reads it): instrumented modules pass the budget as a trailing
+ * argument of each syscall and bus import, which costs nothing, while a module with the
+ * plain ABI signatures (packed without instrumentation) has it read from the global. Which
+ * form an import has was decided at boot from its type (`descriptor.budgetArgument`), and
+ * each import function declares exactly that arity. WASI imports (hosted C) go
  * to module `wasi_snapshot_preview1`, built by gate-wasi.ts; the WASI names the kernel
  * serves and the syscall names are disjoint (checked at load), so an import's name alone
  * says which gate serves it.
@@ -95,13 +102,180 @@ function checkTableComplete(): void {
 }
 checkTableComplete();
 
+/** How an import enters the kernel; fixed when the import object is built. */
+const enum EntryKind {
+  /** Non-blocking syscall, no trace: the measured path (CFI). */
+  Measured,
+  /** Non-blocking syscall with the trace on. */
+  Traced,
+  /** Blocking syscall: may switch the task out, and finishes a rewind when resuming. */
+  Blocking,
+  BusRead,
+  BusWrite,
+}
+
+/**
+ * Everything one `rampart` syscall or bus import of one task needs at run time, built once
+ * per (re)start. One class, every field always set: the entry code reads these with a
+ * single object shape whatever the import.
+ */
+class ImportSite {
+  /** Measured path: the first step, and the value the three steps must end at (from boot). */
+  readonly entryStep: number;
+  readonly expected: number;
+  constructor(
+    readonly kernel: Kernel,
+    readonly task: number,
+    readonly kind: EntryKind,
+    readonly name: string,
+    readonly gate: Gate,
+    syscallNumber: number,
+    readonly width: 1 | 2 | 4,
+  ) {
+    this.entryStep = SecurityManager.step(0, PATH_ENTRY ^ syscallNumber);
+    this.expected = kind === EntryKind.Measured ? kernel.security.pathExpected[syscallNumber]! : 0;
+  }
+}
+
+/** Never called: the gate slot of bus sites (they call busRead/busWrite). */
+const NO_GATE: Gate = () => Status.Invalid;
+
+/**
+ * The kernel side of every `rampart` syscall and bus import: ABI arguments padded to three
+ * (missing ones are 0), the caller's budget last. Each entry records the budget in
+ * `kernel.budgetSeen` first, except a blocking entry that finishes a rewind: its argument is
+ * then the value saved at the unwind, stale, and the kernel set the budget itself right
+ * before the rewind.
+ *
+ * Top-level functions rather than a closure per import, and each small: the adaptors of
+ * {@link adaptArity} always call this same target, and V8 inlines the whole chain (this
+ * dispatch, the entry of the kind, the gate when the call site sees one) into each adaptor.
+ * It stops inlining a function past a few hundred bytecodes, hence one function per kind.
+ */
+function enterImport(site: ImportSite, a: number, b: number, c: number, budget: number): number {
+  // The common case first, alone: this function stays a few bytecodes long.
+  if (site.kind === EntryKind.Measured) return enterMeasured(site, a, b, c, budget);
+  return enterOther(site, a, b, c, budget);
+}
+
+function enterOther(site: ImportSite, a: number, b: number, c: number, budget: number): number {
+  switch (site.kind) {
+    case EntryKind.Measured: return enterMeasured(site, a, b, c, budget);
+    case EntryKind.Traced: return enterTraced(site, a, b, c, budget);
+    case EntryKind.Blocking: return enterBlocking(site, a, b, c, budget);
+    case EntryKind.BusRead: return enterBusRead(site, a, budget);
+    case EntryKind.BusWrite: return enterBusWrite(site, a, b, budget);
+  }
+}
+
+/**
+ * Measured path: entry, dispatch, exit, each an order-sensitive step; the value is checked
+ * against the one computed at boot before the status goes back to the task.
+ */
+function enterMeasured(site: ImportSite, a: number, b: number, c: number, budget: number): number {
+  const k = site.kernel;
+  const t = site.task;
+  k.budgetSeen = budget;
+  if (k.instances[t]!.killed) return Status.Invalid;
+  k.statSyscalls[t] = k.statSyscalls[t]! + 1;
+  const path = dispatchStep(k, site.entryStep);
+  const status = site.gate(k, t, a, b, c);
+  if (SecurityManager.step(path, PATH_EXIT) !== site.expected) measuredPathBroken(site);
+  return status;
+}
+
+/** The dispatch step of the measured path, unless an injected fault skips it (the exit check then catches it). */
+function dispatchStep(k: Kernel, path: number): number {
+  const injector = k.security.injector;
+  if (injector.armed && injector.take('skip-cfi', k.cycles) !== undefined) return path;
+  return SecurityManager.step(path, PATH_DISPATCH);
+}
+
+function measuredPathBroken(site: ImportSite): never {
+  site.kernel.securityPanic(JournalKind.ControlFlow, site.task, `syscall '${site.name}' did not follow its measured path`);
+}
+
+function enterTraced(site: ImportSite, a: number, b: number, c: number, budget: number): number {
+  const k = site.kernel;
+  const t = site.task;
+  k.budgetSeen = budget;
+  if (k.instances[t]!.killed) return Status.Invalid;
+  k.statSyscalls[t] = k.statSyscalls[t]! + 1;
+  const start = k.now();
+  const status = site.gate(k, t, a, b, c);
+  k.trace!.syscall(t, site.name, start, k.now(), status);
+  return status;
+}
+
+function enterBlocking(site: ImportSite, a: number, b: number, c: number, budget: number): number {
+  const k = site.kernel;
+  const t = site.task;
+  const inst = k.instances[t]!;
+  if (inst.rewinding) { inst.finishRewind(); return k.takeReturn(t); }
+  k.budgetSeen = budget;
+  k.statSyscalls[t] = k.statSyscalls[t]! + 1;
+  const trace = k.trace;
+  if (trace !== undefined) {
+    const start = k.now();
+    trace.syscall(t, site.name, start, start, -1);
+  }
+  return site.gate(k, t, a, b, c);
+}
+
+function enterBusRead(site: ImportSite, address: number, budget: number): number {
+  const k = site.kernel;
+  k.budgetSeen = budget;
+  return k.instances[site.task]!.killed ? 0 : busRead(k, site.task, address, site.width);
+}
+
+function enterBusWrite(site: ImportSite, address: number, value: number, budget: number): number {
+  const k = site.kernel;
+  k.budgetSeen = budget;
+  return k.instances[site.task]!.killed ? Status.Denied : busWrite(k, site.task, address, value, site.width);
+}
+
+/** An import function as the engine calls it (a fixed arity, see {@link adaptArity}). */
+type ImportFunction = (...args: number[]) => number | void;
+
+/**
+ * The engine-facing function of `site`, declared with exactly the arity the module's import
+ * has: `abiArity` arguments, plus the trailing budget when `budgetArgument` (the instrumented
+ * form), else with the budget read from the task's global (a plain module, e.g. one packed
+ * without instrumentation). Fixed arities, not rest parameters: V8 calls a JS import whose
+ * declared arity matches the Wasm signature without an adaptor, and rest parameters or
+ * `arguments` cost more than the whole rest of a null syscall.
+ */
+function adaptArity(site: ImportSite, abiArity: number, budgetArgument: boolean): ImportFunction {
+  if (budgetArgument) {
+    switch (abiArity) {
+      case 0: return (budget: number) => enterImport(site, 0, 0, 0, budget);
+      case 1: return (a: number, budget: number) => enterImport(site, a, 0, 0, budget);
+      case 2: return (a: number, b: number, budget: number) => enterImport(site, a, b, 0, budget);
+      case 3: return (a: number, b: number, c: number, budget: number) => enterImport(site, a, b, c, budget);
+    }
+  } else {
+    const k = site.kernel;
+    const t = site.task;
+    switch (abiArity) {
+      case 0: return () => enterImport(site, 0, 0, 0, k.instances[t]!.budget.value as number);
+      case 1: return (a: number) => enterImport(site, a, 0, 0, k.instances[t]!.budget.value as number);
+      case 2: return (a: number, b: number) => enterImport(site, a, b, 0, k.instances[t]!.budget.value as number);
+      case 3: return (a: number, b: number, c: number) => enterImport(site, a, b, c, k.instances[t]!.budget.value as number);
+    }
+  }
+  // The ABI table has no syscall of more than three arguments (gates take a, b, c).
+  throw new Error(`kernel bug: no import adaptor for ${abiArity} arguments`);
+}
+
 /** The import object of task t: only what its module imports. */
 export function buildImports(k: Kernel, t: number): WebAssembly.Imports {
-  const names = k.descriptors[t]!.imports;
-  const table: Record<string, (...args: number[]) => number | void> = {};
+  const descriptor = k.descriptors[t]!;
+  const names = descriptor.imports;
+  const table: Record<string, ImportFunction> = {};
   const wasi: Record<string, (...args: number[]) => number | void> = {};
-  const trace = k.trace;
-  for (const name of names) {
+  for (let i = 0; i < names.length; i++) {
+    const name = names[i]!;
+    const budgetArgument = descriptor.budgetArgument[i] === true;
     const wasiImport = WASI_FUNCTIONS.has(name) ? buildWasiImport(k, t, name) : undefined;
     if (wasiImport !== undefined) {
       wasi[name] = wasiImport;
@@ -110,6 +284,7 @@ export function buildImports(k: Kernel, t: number): WebAssembly.Imports {
     if (name === PREEMPT_IMPORT) {
       table[name] = () => {
         const inst = k.instances[t]!;
+        k.budgetSeen = inst.budget.value as number;
         if (inst.rewinding) { inst.finishRewind(); k.resumeAtPreempt(t); return; }
         k.preempt(t);
       };
@@ -117,10 +292,8 @@ export function buildImports(k: Kernel, t: number): WebAssembly.Imports {
     }
     const bus = BUS_BY_NAME.get(name);
     if (bus !== undefined) {
-      const width = bus.width;
-      table[name] = bus.write
-        ? (a: number, b: number) => (k.instances[t]!.killed ? Status.Denied : busWrite(k, t, a, b, width))
-        : (a: number) => (k.instances[t]!.killed ? 0 : busRead(k, t, a, width));
+      const site = new ImportSite(k, t, bus.write ? EntryKind.BusWrite : EntryKind.BusRead, name, NO_GATE, 0, bus.width);
+      table[name] = adaptArity(site, bus.write ? 2 : 1, budgetArgument);
       continue;
     }
     const info = SYSCALL_BY_NAME.get(name);
@@ -129,44 +302,8 @@ export function buildImports(k: Kernel, t: number): WebAssembly.Imports {
       // Boot refuses such a module before we get here; this is a kernel bug if reached.
       throw new Error(`no gate for import '${name}'`);
     }
-    const stats = k.statSyscalls;
-    if (info.blocking) {
-      table[name] = (a: number, b: number, c: number) => {
-        const inst = k.instances[t]!;
-        if (inst.rewinding) { inst.finishRewind(); return k.takeReturn(t); }
-        stats[t] = stats[t]! + 1;
-        if (trace !== undefined) {
-          const start = k.now();
-          trace.syscall(t, name, start, start, -1);
-        }
-        return gate(k, t, a, b, c);
-      };
-    } else if (trace !== undefined) {
-      table[name] = (a: number, b: number, c: number) => {
-        if (k.instances[t]!.killed) return Status.Invalid;
-        stats[t] = stats[t]! + 1;
-        const start = k.now();
-        const status = gate(k, t, a, b, c);
-        trace.syscall(t, name, start, k.now(), status);
-        return status;
-      };
-    } else {
-      // Measured path: entry, dispatch, exit, each an order-sensitive step; the value is
-      // checked against the one computed at boot before the status goes back to the task.
-      const entry = SecurityManager.step(0, PATH_ENTRY ^ info.number);
-      const expected = k.security.pathExpected[info.number]!;
-      const injector = k.security.injector;
-      table[name] = (a: number, b: number, c: number) => {
-        if (k.instances[t]!.killed) return Status.Invalid;
-        stats[t] = stats[t]! + 1;
-        let path = entry;
-        if (!injector.armed || injector.take('skip-cfi', k.cycles) === undefined) path = SecurityManager.step(path, PATH_DISPATCH);
-        const status = gate(k, t, a, b, c);
-        path = SecurityManager.step(path, PATH_EXIT);
-        if (path !== expected) k.securityPanic(JournalKind.ControlFlow, t, `syscall '${name}' did not follow its measured path`);
-        return status;
-      };
-    }
+    const kind = info.blocking ? EntryKind.Blocking : k.trace !== undefined ? EntryKind.Traced : EntryKind.Measured;
+    table[name] = adaptArity(new ImportSite(k, t, kind, name, gate, info.number, 4), info.args.length, budgetArgument);
   }
   return { [SYSCALL_IMPORT_MODULE]: table, [WASI_IMPORT_MODULE]: wasi };
 }

@@ -10,6 +10,7 @@ import { describe, expect, it } from 'vitest';
 import wabtInit from 'wabt';
 import binaryen from 'binaryen';
 import { instrument, InstrumentError, type InstrumentResult } from './instrument.js';
+import { readWasmInterface } from '../../kernel/platform/wasm-sections.js';
 import { bareAsyncifyPingPong, crcInstrumentationRatio, rawImportCallNs } from './asyncify-pingpong.js';
 
 const wabt = await wabtInit();
@@ -385,6 +386,121 @@ describe('instrument: budget accounting', () => {
     const short = new Task(inst).instantiate();
     expect(short.resume('spin', [50], c - 1)).toBe(true);
     expect(short.budgetAtSwitch).toEqual([-1]);
+  });
+});
+
+describe('instrument: the budget argument of kernel imports', () => {
+  const CALLER = `(module
+    (import "rampart" "get_cycle" (func $get_cycle (param i32) (result i32)))
+    ${TASK_PRELUDE}
+    (type $t (func (param i32) (result i32)))
+    (table 1 funcref)
+    (elem (i32.const 0) $get_cycle)
+    (export "gc" (func $get_cycle))
+    (func (export "_start") (param i32 i32))
+    ;; sum of get_cycle(i) for i < n, every call from inside a metered loop
+    (func (export "sum") (param $n i32) (result i32)
+      (local $i i32) (local $acc i32)
+      (block $done
+        (loop $l
+          (br_if $done (i32.ge_u (local.get $i) (local.get $n)))
+          (local.set $acc (i32.add (local.get $acc) (call $get_cycle (local.get $i))))
+          (local.set $i (i32.add (local.get $i) (i32.const 1)))
+          (br $l)))
+      (local.get $acc))
+    (func (export "indirect") (param $x i32) (result i32) (call_indirect (type $t) (local.get $x) (i32.const 0))))`;
+
+  it('gives every rampart syscall and bus import a trailing i32; preempt and WASI keep theirs', () => {
+    const inst = instrument(
+      wat(`(module
+        (import "rampart" "get_cycle" (func $get_cycle (param i32) (result i32)))
+        (import "rampart" "sched_yield" (func $yield (result i32)))
+        (import "rampart" "bus_write32" (func $write (param i32 i32) (result i32)))
+        (import "wasi_snapshot_preview1" "proc_exit" (func $exit (param i32)))
+        ${TASK_PRELUDE}
+        (func (export "_start") (param i32 i32)
+          (call $exit (i32.add (call $get_cycle (call $yield)) (call $write (i32.const 0) (i32.const 1))))))`),
+      { blockingImports: ['sched_yield', 'wasi_snapshot_preview1.proc_exit'] },
+    );
+    const signatures = readWasmInterface(inst.wasm).imports.map((i) => `${i.module}.${i.name}: (${i.type?.params.join(' ')}) -> (${i.type?.results.join(' ')})`);
+    expect(signatures.sort()).toEqual([
+      'rampart.bus_write32: (i32 i32 i32) -> (i32)',
+      'rampart.get_cycle: (i32 i32) -> (i32)',
+      'rampart.preempt: () -> ()',
+      'rampart.sched_yield: (i32) -> (i32)',
+      'wasi_snapshot_preview1.proc_exit: (i32) -> ()',
+    ]);
+  });
+
+  it('passes the live budget from inside a loop, and the task computes what it did before', () => {
+    const inst = instrument(wat(CALLER), { blockingImports: [] });
+    const calls: { arg: number; budget: number; global: number }[] = [];
+    const task = new Task(inst, {
+      get_cycle: (t: Task, arg = 0, budget = NaN) => {
+        calls.push({ arg, budget, global: t.budget });
+        return arg * 3;
+      },
+    }).instantiate();
+    task.exports.__rampart_budget.value = 1_000_000;
+    expect((task.exports['sum'] as (n: number) => number)(50)).toBe(3 * ((49 * 50) / 2));
+    expect(calls.map((c) => c.arg)).toEqual([...Array(50).keys()]);
+    // The argument is the global at the moment of the call: the wrapper is not metered.
+    for (const c of calls) expect(c.budget).toBe(c.global);
+    // Each iteration charged the loop: a fresh, strictly smaller value every call.
+    for (let i = 1; i < calls.length; i++) expect(calls[i]!.budget).toBeLessThan(calls[i - 1]!.budget);
+    // The uninstrumented module, with the plain import, gives the same result.
+    const plain = new WebAssembly.Instance(new WebAssembly.Module(wat(CALLER)), { rampart: { get_cycle: (arg: number) => arg * 3 } });
+    expect((plain.exports['sum'] as (n: number) => number)(50)).toBe(3 * ((49 * 50) / 2));
+  });
+
+  it('stays deterministic with imports rewritten', () => {
+    const a = instrument(wat(CALLER), { blockingImports: ['sleep'] });
+    const b = instrument(wat(CALLER), { blockingImports: ['sleep'] });
+    expect(Buffer.from(a.wasm).equals(Buffer.from(b.wasm))).toBe(true);
+  });
+
+  it('keeps exports and table entries of an import working (they reach the wrapper)', () => {
+    const inst = instrument(wat(CALLER), { blockingImports: [] });
+    const budgets: number[] = [];
+    const task = new Task(inst, {
+      get_cycle: (_t: Task, arg = 0, budget = NaN) => {
+        budgets.push(budget);
+        return arg + 1;
+      },
+    }).instantiate();
+    task.exports.__rampart_budget.value = 777;
+    expect((task.exports['gc'] as (x: number) => number)(41)).toBe(42);
+    expect((task.exports['indirect'] as (x: number) => number)(9)).toBe(10);
+    expect(budgets[0]).toBe(777);
+    expect(budgets[1]).toBe(task.budget);
+  });
+
+  it('a blocking import gets the budget on its first call and resumes through Asyncify as before', () => {
+    const inst = instrument(
+      wat(`(module
+        (import "rampart" "sched_yield" (func $yield (result i32)))
+        ${TASK_PRELUDE}
+        (func (export "_start") (param $label i32) (param $seed i32)
+          (local $i i32) (local $sum i32)
+          (loop $l
+            (local.set $sum (i32.add (local.get $sum) (call $yield)))
+            (br_if $l (i32.lt_u (local.tee $i (i32.add (local.get $i) (i32.const 1))) (i32.const 3))))
+          (i32.store (i32.const 0) (local.get $sum))))`),
+      { blockingImports: ['sched_yield'] },
+    );
+    const first: { budget: number; global: number }[] = [];
+    const task = new Task(inst, {
+      sched_yield: (t: Task, budget = NaN) => {
+        if (t.exports.asyncify_get_state() === STATE_NORMAL) first.push({ budget, global: t.budget });
+        return t.switchPoint(5);
+      },
+    }).instantiate();
+    let switches = 0;
+    while (task.resume('_start', [1, 0], 10_000)) switches++;
+    expect(switches).toBe(3);
+    expect(new Int32Array(task.exports.memory.buffer, 0, 1)[0]).toBe(15);
+    expect(first).toHaveLength(3);
+    for (const c of first) expect(c.budget).toBe(c.global);
   });
 });
 

@@ -7,6 +7,9 @@
  *    every function entry and every loop header subtracts the static cost of the code that
  *    follows and calls `preempt` once the budget is negative (leaf functions only subtract:
  *    their caller's next metering point acts on it, see {@link Meter});
+ *  - passes that budget to the kernel with every call: each other `rampart` import (syscalls,
+ *    bus accesses) gets a trailing i32 parameter, and its old internal name becomes an
+ *    unmetered wrapper adding `global.get $__rampart_budget` (see {@link passBudgetToImports});
  *  - is transformed by Binaryen's Asyncify, restricted to `preempt` plus the blocking syscalls,
  *    and exports the five `asyncify_*` control functions;
  *  - has its memory grown (initial and maximum alike) by the save-area pages, whose address is
@@ -231,10 +234,21 @@ export function instrument(wasm: Uint8Array, options: InstrumentOptions): Instru
 
   return withBinaryenSettings({ 'asyncify-imports': asyncifyImports }, () => {
     const module = readModule(patched);
+    let metered: Uint8Array;
     try {
-      return transform(module, asyncifyDataAddress, asyncifyDataSize);
+      metered = meterAndPassBudget(module, asyncifyDataAddress);
     } finally {
       module.dispose();
+    }
+    // A round trip through the binary between the two stages: Binaryen types each `ref.func`
+    // when it creates it (a reference to an import is inexact, one to a defined function
+    // exact) and nothing retypes the references to an import that became a defined wrapper.
+    // The binary carries no such types, so the re-read IR is consistent again.
+    const again = readModule(metered);
+    try {
+      return finish(again, asyncifyDataAddress, asyncifyDataSize);
+    } finally {
+      again.dispose();
     }
   });
 }
@@ -247,8 +261,8 @@ function readModule(bytes: Uint8Array): binaryen.Module {
   }
 }
 
-/** Metering, Asyncify, optimization; `module` already has its grown memory. */
-function transform(module: binaryen.Module, asyncifyDataAddress: number, asyncifyDataSize: number): InstrumentResult {
+/** First stage: metering and the budget argument; `module` already has its grown memory. Returns the binary. */
+function meterAndPassBudget(module: binaryen.Module, asyncifyDataAddress: number): Uint8Array {
   module.setFeatures(SUPPORTED_FEATURES);
   checkReservedNames(module);
 
@@ -278,6 +292,15 @@ function transform(module: binaryen.Module, asyncifyDataAddress: number, asyncif
     );
   }
 
+  // After metering (the wrappers are not in `defined`, so they are never charged) and before
+  // Asyncify (which must see the new imports: its list names module.base, unchanged).
+  passBudgetToImports(module);
+  return module.emitBinary();
+}
+
+/** Second stage: Asyncify, optimization, final checks. */
+function finish(module: binaryen.Module, asyncifyDataAddress: number, asyncifyDataSize: number): InstrumentResult {
+  module.setFeatures(SUPPORTED_FEATURES);
   // Indirect calls stay instrumented (no asyncify-ignore-indirect): any table entry may reach
   // a loop, hence a preempt, so skipping them would corrupt the stack on an unwind.
   module.runPasses(['asyncify']);
@@ -292,6 +315,44 @@ function transform(module: binaryen.Module, asyncifyDataAddress: number, asyncif
     throw new InstrumentError('internal error: the engine rejects the instrumented module');
   }
   return { wasm, asyncifyDataAddress, asyncifyDataSize };
+}
+
+/**
+ * Hands the live budget to the kernel with every kernel call: each function import of module
+ * `rampart` other than `preempt` (syscalls and bus accesses), of type `(P) -> R`, is replaced
+ * by an import of the same module/base of type `(P, i32) -> R`, and the old internal name
+ * becomes a defined wrapper `call $new(local.get 0 .. n-1, global.get $__rampart_budget)`.
+ *
+ * Why: the kernel reads the budget on every syscall (virtual time, accounting), and reading a
+ * `WebAssembly.Global` from JS costs several times a whole import call; an argument costs
+ * nothing. Every call site, table entry, export or `ref.func` names the function by its
+ * internal name, so all of them now reach the wrapper and stay valid. Optimize inlines a
+ * wrapper called from one place; elsewhere it costs one direct Wasm call, about a nanosecond.
+ * The budget passed is exact: the wrapper runs no metering, so the value is the global at
+ * the moment of the call. The kernel trusts the argument no more than the global itself (a
+ * hand-made module controls both; see `Kernel.account`).
+ *
+ * Deterministic: imports are visited in function index order, and the new internal names
+ * are derived from that order, skipping any name the module already uses.
+ */
+function passBudgetToImports(module: binaryen.Module): void {
+  const targets: binaryen.FunctionInfo[] = [];
+  for (let i = 0, n = module.getNumFunctions(); i < n; i++) {
+    const info = binaryen.getFunctionInfo(module.getFunctionByIndex(i));
+    if (info.module === IMPORT_MODULE && info.base !== PREEMPT_BASE) targets.push(info);
+  }
+  let serial = 0;
+  for (const info of targets) {
+    let newName: string;
+    do newName = `__rampart_import${serial++}`;
+    while (module.getFunction(newName) !== 0);
+    const params = binaryen.expandType(info.params);
+    module.removeFunction(info.name);
+    module.addFunctionImport(newName, IMPORT_MODULE, info.base ?? '', binaryen.createType([...params, binaryen.i32]), info.results);
+    const operands = params.map((type, index) => module.local.get(index, type));
+    operands.push(module.global.get(BUDGET_GLOBAL, binaryen.i32));
+    module.addFunction(info.name, info.params, info.results, [], module.call(newName, operands, info.results));
+  }
 }
 
 /** Builds the `asyncify-imports` pass argument: preempt plus each blocking import, sorted for determinism. */
