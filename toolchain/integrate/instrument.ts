@@ -506,6 +506,14 @@ type Info = binaryen.ExpressionInfo & Record<string, unknown>;
  * dependency and can double the time of a small loop body. The copy is exact because, inside
  * such a loop, only its own charge writes the budget (no call, no nested loop; task code cannot
  * name the global). One cache local per function suffices: tight loops never nest.
+ *
+ * Tight loops also drop `skip`: their header charges on every entry, so the iteration that
+ * was interrupted by a preemption is charged again when the task resumes. The budget then
+ * runs ahead of the work by at most one loop cost per preemption (an over-charge, never an
+ * under-charge; still a pure function of the program and its budgets), and the innermost
+ * loops save a test and a local store per iteration (about a tenth of SHA-256's time).
+ * A budget smaller than one loop cost cannot stall a task: every preemption moves virtual
+ * time forward by at least the charge, so the quantum ends and a full slice follows.
  */
 class Meter {
   private labels = 0;
@@ -587,15 +595,20 @@ class Meter {
             m.global.set(BUDGET_GLOBAL, m.local.tee(cache, m.i32.sub(m.local.get(cache, binaryen.i32), m.i32.const(cost)), binaryen.i32)),
             m.br(preName, m.i32.lt_s(m.local.get(cache, binaryen.i32), m.i32.const(0))),
           ];
+    // Tight loops charge unconditionally: after a preemption the interrupted iteration is
+    // charged a second time (see the class comment), which saves a test and a store on every
+    // iteration of the innermost loops.
     const inner = m.loop(
       Loop.getName(loop),
       m.block(
         null,
-        [
-          m.if(m.i32.eqz(m.local.get(skip, binaryen.i32)), m.block(null, charge)),
-          m.local.set(skip, m.i32.const(0)),
-          body,
-        ],
+        cache !== undefined
+          ? [...charge, body]
+          : [
+              m.if(m.i32.eqz(m.local.get(skip, binaryen.i32)), m.block(null, charge)),
+              m.local.set(skip, m.i32.const(0)),
+              body,
+            ],
         binaryen.getExpressionType(body),
       ),
     );
@@ -610,7 +623,7 @@ class Meter {
       [
         m.block(preName, pre, binaryen.none),
         m.call(PREEMPT_FUNC, [], binaryen.none),
-        m.local.set(skip, m.i32.const(1)),
+        ...(cache !== undefined ? [] : [m.local.set(skip, m.i32.const(1))]),
         m.br(outerName),
       ],
       loopType,
