@@ -20,6 +20,7 @@
  * - the kernel never throws for a task's mistake: statuses and faults are values.
  */
 
+import vm from 'node:vm';
 import { ExitPolicy, JobState, Signal, Status, makeTaskHandle, taskHandleId, IDLE_TASK_LABEL } from '../toolchain/abi/index.js';
 import type { KernelConfig } from './config.js';
 import { KernelPanic, type TaskFault } from './errors.js';
@@ -72,7 +73,9 @@ export interface TaskDescriptor {
 export type RunEnd =
   | { readonly kind: 'idle'; readonly message: string }
   | { readonly kind: 'panic'; readonly message: string }
-  | { readonly kind: 'max-cycles'; readonly message: string };
+  | { readonly kind: 'max-cycles'; readonly message: string }
+  /** `run({ wallTimeoutMs })`: the run was stopped from outside after that much wall time. */
+  | { readonly kind: 'wall-timeout'; readonly message: string };
 
 export interface TaskSummary {
   readonly name: string;
@@ -439,8 +442,39 @@ export class Kernel {
     this.sealTask(t);
   }
 
-  /** Run until nothing can ever run again, a panic, or `maxCycles`. */
-  run(): RunResult {
+  /**
+   * Run until nothing can ever run again, a panic, or `maxCycles`.
+   *
+   * `wallTimeoutMs` is the last line of defence against a module whose code never reaches a
+   * metering point (an image that did not come from a trusted integrator: instrumented
+   * modules are checked at every loop header and function entry, so they always come back).
+   * The run executes under V8's execution watchdog, which interrupts even a Wasm loop; the
+   * run then ends as 'wall-timeout', naming the task that was running, with a journal entry.
+   * The kernel cannot resume after that (the task was stopped mid-instruction), and wall time
+   * is not deterministic: it is a guard, off by default, never part of a normal run.
+   */
+  run(options: { readonly wallTimeoutMs?: number } = {}): RunResult {
+    const limit = options.wallTimeoutMs;
+    if (limit === undefined) return this.runUnguarded();
+    if (!Number.isInteger(limit) || limit <= 0) throw new RangeError(`wallTimeoutMs must be a positive integer, got ${String(limit)}`);
+    try {
+      return vm.runInNewContext('kernel.runUnguarded()', { kernel: this }, { timeout: limit }) as RunResult;
+    } catch (error) {
+      if ((error as { code?: string } | null)?.code !== 'ERR_SCRIPT_EXECUTION_TIMEOUT') throw error;
+      const t = this.current;
+      const who = t === IDLE ? 'the kernel' : `task '${this.taskName(t)}'`;
+      const message = `stopped after ${limit} ms of wall time: ${who} never returned to the kernel`
+        + (t === IDLE ? '' : ' (its code did not reach a metering point: a module that was not instrumented by a trusted integrator?)');
+      this.security.record(JournalKind.WatchdogWallClock, this.cycles, t === IDLE || t >= this.userTasks ? 0 : this.label[t]!, 0);
+      this.stopRequested = { kind: 'wall-timeout', message };
+      this.panicMessage ??= message;
+      for (let u = 0; u < this.userTasks; u++) this.console.flush(u);
+      return { end: this.stopRequested, cycles: this.cycles, tasks: this.summaries(), droppedEvents: this.droppedEvents };
+    }
+  }
+
+  /** The run loop (see `run`). */
+  runUnguarded(): RunResult {
     let end: RunEnd;
     try {
       this.current = this.electNext(false);

@@ -23,9 +23,11 @@ const USAGE = `usage:
                                          with its SBOM (.cdx.json), build manifest (.manifest.json) and .asc signatures
   rampart run IMAGE [--seed N] [--max-cycles N] [--trace-out FILE] [--scenario FILE] [--vcd-out FILE]
                     [--backup FILE] [--journal-policy continue|refuse-task|refuse-boot] [--inject SPEC]
-          [--trust KEY.asc]              boot an image headless; console lines on stdout, summary on stderr;
+          [--trust KEY.asc] [--wall-timeout SECONDS]
+                                         boot an image headless; console lines on stdout, summary on stderr;
                                          with --trust (default: the project's key for PROJECT/build/*.rimg)
-                                         an image not signed by that key is refused
+                                         an image not signed by that key is refused; --wall-timeout stops a
+                                         run whose task never returns to the kernel (unmetered code)
   rampart keygen --name NAME [--email ADDR] [--expires DAYS] --out PREFIX
                                          make an OpenPGP signing key: PREFIX.asc (private), PREFIX.pub.asc,
                                          PREFIX.rev.asc (revocation certificate)
@@ -42,7 +44,7 @@ ${MENUCONFIG_USAGE}
   rampart help                           this text
 
 run exit codes: 0 normal end, 1 kernel panic, 2 image refused, 3 stopped at --max-cycles,
-                4 a task faulted or exited with a non-zero status`;
+                4 a task faulted or exited with a non-zero status, 5 stopped by --wall-timeout`;
 
 class UsageError extends Error {}
 
@@ -100,13 +102,15 @@ export async function main(argv: readonly string[]): Promise<number> {
         return 0;
       }
       case 'run': {
-        const p = parseArgs(rest, ['--seed', '--max-cycles', '--trace-out', '--scenario', '--vcd-out', '--backup', '--inject', '--journal-policy', '--trust']);
+        const p = parseArgs(rest, ['--seed', '--max-cycles', '--trace-out', '--scenario', '--vcd-out', '--backup', '--inject', '--journal-policy', '--trust', '--wall-timeout']);
         if (p.positional.length !== 1) throw new UsageError('run takes exactly one IMAGE file');
         const maxCycles = integerOption(p, '--max-cycles', 1, Number.MAX_SAFE_INTEGER);
+        const wallTimeoutSeconds = integerOption(p, '--wall-timeout', 1, 86_400);
         const traceOut = p.options.get('--trace-out');
         return runImageFile(p.positional[0]!, {
           seed: integerOption(p, '--seed', 0, 0xffffffff) ?? 0,
           ...(maxCycles !== undefined ? { maxCycles } : {}),
+          ...(wallTimeoutSeconds !== undefined ? { wallTimeoutSeconds } : {}),
           ...(traceOut !== undefined ? { traceOut } : {}),
           ...(p.options.has('--scenario') ? { scenario: p.options.get('--scenario')! } : {}),
           ...(p.options.has('--vcd-out') ? { vcdOut: p.options.get('--vcd-out')! } : {}),

@@ -5,7 +5,7 @@
  * byte for byte; kernel messages and the summary go to stderr. Exit codes:
  * 0 normal end (every task ended normally, or nothing left to do), 1 kernel panic
  * (including a panic-policy task), 2 image refused, 3 stopped at --max-cycles,
- * 4 a task faulted or exited with a non-zero status.
+ * 4 a task faulted or exited with a non-zero status, 5 stopped by --wall-timeout.
  */
 
 import { readFileSync, writeFileSync } from 'node:fs';
@@ -22,6 +22,8 @@ import type { RunResult } from '../kernel/kernel.js';
 export interface RunOptions {
   readonly seed: number;
   readonly maxCycles?: number;
+  /** Wall-clock guard (`--wall-timeout`, seconds): ends a run whose task never yields. */
+  readonly wallTimeoutSeconds?: number;
   readonly traceOut?: string;
   /** Scenario file injecting input at virtual times. */
   readonly scenario?: string;
@@ -50,6 +52,8 @@ export const EXIT_OK = 0;
 export const EXIT_PANIC = 1;
 export const EXIT_REFUSED = 2;
 export const EXIT_MAX_CYCLES = 3;
+/** `--wall-timeout` stopped a run whose task never returned to the kernel. */
+export const EXIT_WALL_TIMEOUT = 5;
 export const EXIT_TASK_FAILED = 4;
 
 /** Batch console output: one write per 64 KiB instead of one per line. */
@@ -87,6 +91,7 @@ export function formatSummary(result: RunResult, frequencyHz: number): string {
 export function exitCodeOf(result: RunResult): number {
   if (result.end.kind === 'panic') return EXIT_PANIC;
   if (result.end.kind === 'max-cycles') return EXIT_MAX_CYCLES;
+  if (result.end.kind === 'wall-timeout') return EXIT_WALL_TIMEOUT;
   if (result.tasks.some((t) => t.fault !== null || (t.exitStatus !== null && t.exitStatus !== 0))) return EXIT_TASK_FAILED;
   return EXIT_OK;
 }
@@ -160,7 +165,7 @@ export async function runImageFile(path: string, options: RunOptions): Promise<n
     }
     throw error;
   }
-  const result = kernel.run();
+  const result = kernel.run(options.wallTimeoutSeconds !== undefined ? { wallTimeoutMs: options.wallTimeoutSeconds * 1000 } : {});
   out.flush();
   if (options.backup !== undefined) {
     // Persist what survives a reboot: backup SRAM content and the journal.

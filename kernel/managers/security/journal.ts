@@ -30,12 +30,14 @@ export const enum JournalKind {
   EventDropped = 9,
   TaskFault = 10,
   KernelPanic = 11,
+  WatchdogWallClock = 12,
 }
 
 export const JOURNAL_KIND_NAMES: Record<number, string> = {
   1: 'task-table integrity', 2: 'scheduler-queue integrity', 3: 'saved-context integrity', 4: 'loop counter mismatch',
   5: 'control-flow signature mismatch', 6: 'redundant check disagreed', 7: 'watchdog: cycle budget exceeded',
   8: 'watchdog: repeated faults', 9: 'event dropped', 10: 'task fault', 11: 'kernel panic',
+  12: 'watchdog: wall-clock limit (code that never reached a metering point)',
 };
 
 export interface JournalRecord {
