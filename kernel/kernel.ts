@@ -531,11 +531,13 @@ export class Kernel {
     } finally {
       this.executing = IDLE;
     }
-    // The task may have run (and been charged) since its last import: what follows accounts.
-    this.budgetSeen = inst.budget.value as number;
     if (this.panicMessage !== null) throw new KernelPanic(this.panicMessage);
     if (trap instanceof KernelPanic) { this.panicMessage = trap.message; throw trap; }
     if (trap !== undefined || returned || inst.killed) {
+      // The task may have run (and been charged) since its last import: what follows
+      // accounts. (A task that unwound did so inside an import, whose entry set budgetSeen,
+      // and unwinding runs no metered code: no read of the global is needed then.)
+      this.budgetSeen = inst.budget.value as number;
       // A trap after the kernel already ended this job (say the save area overflowed while
       // unwinding an exit) changes nothing: the job is over.
       if (!inst.killed && !this.isTerminated(t)) {
