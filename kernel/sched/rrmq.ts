@@ -80,26 +80,38 @@ class SealedBits {
     return v;
   }
 
-  private setWord(w: number, v: number): void {
+  /**
+   * Write word w (its old value `old`, already verified). The summary is read and rewritten
+   * only when the word turns empty or non-empty. Returns true when that made the whole set
+   * change between empty and non-empty.
+   */
+  private setWord(w: number, old: number, v: number): boolean {
     this.words[w] = v;
     this.wordCode[w] = this.seal.code3(this.id, w, v);
+    if ((old === 0) === (v === 0)) return false;
     const s = w >>> 5;
-    const old = this.summaryWord(s);
-    const next = v === 0 ? old & ~(1 << (w & 31)) : old | (1 << (w & 31));
-    if (next !== old) {
-      this.summary[s] = next;
-      this.summaryCode[s] = this.seal.code3(this.id + 1, s, next);
-    }
+    const summary = this.summaryWord(s);
+    const next = v === 0 ? summary & ~(1 << (w & 31)) : summary | (1 << (w & 31));
+    this.summary[s] = next;
+    this.summaryCode[s] = this.seal.code3(this.id + 1, s, next);
+    // The set's emptiness changed iff this summary word went to or from 0 and all others are 0.
+    if ((summary === 0) === (next === 0)) return false;
+    for (let o = 0; o < this.summary.length; o++) if (o !== s && this.summaryWord(o) !== 0) return false;
+    return true;
   }
 
-  add(i: number): void {
+  /** Add i; true when the set was empty before. */
+  add(i: number): boolean {
     const w = i >>> 5;
-    this.setWord(w, this.word(w) | (1 << (i & 31)));
+    const old = this.word(w);
+    return this.setWord(w, old, old | (1 << (i & 31)));
   }
 
-  delete(i: number): void {
+  /** Remove i; true when the set is empty after. */
+  delete(i: number): boolean {
     const w = i >>> 5;
-    this.setWord(w, this.word(w) & ~(1 << (i & 31)));
+    const old = this.word(w);
+    return this.setWord(w, old, old & ~(1 << (i & 31)));
   }
 
   /**
@@ -200,8 +212,7 @@ class JobSet {
     this.quantum[c] = quantum;
     this.code[c] = this.cellCode(c, task, quantum);
     const r = this.rankOf[task]!;
-    if (this.byRank[r]!.isEmpty()) this.ranks.add(r);
-    this.byRank[r]!.add(c);
+    if (this.byRank[r]!.add(c)) this.ranks.add(r);
     this.used++;
     return c;
   }
@@ -210,8 +221,7 @@ class JobSet {
     const task = this.taskAt(c);
     if (task === NONE) this.fail.integrity(`set ${this.id} cell ${c} freed twice`);
     const r = this.rankOf[task]!;
-    this.byRank[r]!.delete(c);
-    if (this.byRank[r]!.isEmpty()) this.ranks.delete(r);
+    if (this.byRank[r]!.delete(c)) this.ranks.delete(r);
     this.task[c] = NONE;
     this.quantum[c] = 0;
     this.code[c] = this.cellCode(c, NONE, 0);
