@@ -169,6 +169,14 @@ describe('RRMQ in constant time', () => {
     const a = fresh();
     a.corruptForInjection();
     expect(() => a.elect(true)).toThrow(QueueIntegrityError);
+    // a rank bitmap that hides the waiting jobs of rank 1: caught by the sealed job count
+    const h = fresh();
+    (h as unknown as { active: { ranks: { glitch(i: number): void } } }).active.ranks.glitch(1);
+    expect(() => h.elect(true)).toThrow(/its bitmaps and its job count \(2\) disagree/);
+    // a phantom job in an idle scheduler's active set
+    const p = new RrmqScheduler(infos([1, 3]));
+    p.corruptForInjection();
+    expect(() => p.elect(false)).toThrow(/disagree/);
     // a cell's quantum changed behind the scheduler's back
     const b = fresh();
     const active = (b as unknown as { active: { quantum: Int32Array } }).active;

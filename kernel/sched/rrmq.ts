@@ -14,11 +14,14 @@
  * "first unused cell" and "highest priority, lowest cell" are a few count-trailing-zeros
  * instead of a walk over the cells. The tie rule is the reference's exactly.
  *
- * Integrity (issue: dynamic data integrity): every cell, bitmap word and per-task record
- * carries a keyed code (kernel boot key), recomputed at each write and verified at each
- * read, so a glitched queue is caught the moment the scheduler would act on it, at O(1)
- * cost. The bitmap scans are the critical loops: they count up and down, and a skipped
- * iteration ends the election (LoopCounterMismatch).
+ * Integrity (dynamic data integrity): every cell, every per-task queue record and the
+ * scheduler state (running cell, active set, window, both job counts) carry a keyed code
+ * (kernel boot key), recomputed at each write and verified at each read, so a glitched
+ * queue is caught before the scheduler acts on it, at O(1) cost. The bitmaps are an index
+ * over the cells: every job they point at is checked against its sealed cell (task, rank,
+ * in use), and their emptiness against the sealed job counts. The bitmap scans are the
+ * critical loops: they count up and down, and a skipped iteration ends the election
+ * (LoopCounterMismatch).
  *
  * Deliberate differences from the reference: queuing a task that is already in the
  * *backed* set is refused too (the reference inserts it a second time, spec §1.2.5); and a
@@ -44,73 +47,50 @@ interface Failures {
 }
 
 /**
- * A set of integers [0, n) as two-level bitmap (words, and a summary bit per non-empty
- * word). Every word carries a keyed code bound to this bitmap's id and the word index.
+ * A set of integers [0, n) as a two-level bitmap (words, and a summary bit per non-empty
+ * word). An index over the sealed cells, not sealed itself: every decision taken from it
+ * is checked against the cells and the sealed job counts (see JobSet), so a glitched bit
+ * cannot make the scheduler run a wrong job unnoticed.
  */
-class SealedBits {
+class Bits {
   private readonly words: Int32Array;
-  private readonly wordCode: Int32Array;
   private readonly summary: Int32Array;
-  private readonly summaryCode: Int32Array;
 
-  constructor(n: number, private readonly id: number, private readonly seal: QueueSeal, private readonly fail: Failures, full: boolean) {
+  constructor(n: number, private readonly fail: Failures, full: boolean) {
     const w = Math.max(1, Math.ceil(n / 32));
     this.words = new Int32Array(w);
-    this.wordCode = new Int32Array(w);
     this.summary = new Int32Array(Math.ceil(w / 32));
-    this.summaryCode = new Int32Array(this.summary.length);
     for (let i = 0; i < w; i++) {
       const bits = full ? Math.min(32, n - i * 32) : 0;
       this.words[i] = bits === 32 ? -1 : (1 << bits) - 1;
-      this.wordCode[i] = seal.code3(id, i, this.words[i]!);
       if (this.words[i] !== 0) this.summary[i >>> 5] = this.summary[i >>> 5]! | (1 << (i & 31));
     }
-    for (let s = 0; s < this.summary.length; s++) this.summaryCode[s] = seal.code3(id + 1, s, this.summary[s]!);
   }
 
-  private word(w: number): number {
-    const v = this.words[w]!;
-    if (this.wordCode[w] !== this.seal.code3(this.id, w, v)) this.fail.integrity(`bitmap ${this.id} word ${w} does not match its code`);
-    return v;
-  }
-
-  private summaryWord(s: number): number {
-    const v = this.summary[s]!;
-    if (this.summaryCode[s] !== this.seal.code3(this.id + 1, s, v)) this.fail.integrity(`bitmap ${this.id} summary ${s} does not match its code`);
-    return v;
-  }
-
-  /**
-   * Write word w (its old value `old`, already verified). The summary is read and rewritten
-   * only when the word turns empty or non-empty. Returns true when that made the whole set
-   * change between empty and non-empty.
-   */
+  /** Write word w; true when that made the whole set change between empty and non-empty. */
   private setWord(w: number, old: number, v: number): boolean {
     this.words[w] = v;
-    this.wordCode[w] = this.seal.code3(this.id, w, v);
     if ((old === 0) === (v === 0)) return false;
     const s = w >>> 5;
-    const summary = this.summaryWord(s);
+    const summary = this.summary[s]!;
     const next = v === 0 ? summary & ~(1 << (w & 31)) : summary | (1 << (w & 31));
     this.summary[s] = next;
-    this.summaryCode[s] = this.seal.code3(this.id + 1, s, next);
-    // The set's emptiness changed iff this summary word went to or from 0 and all others are 0.
     if ((summary === 0) === (next === 0)) return false;
-    for (let o = 0; o < this.summary.length; o++) if (o !== s && this.summaryWord(o) !== 0) return false;
+    for (let o = 0; o < this.summary.length; o++) if (o !== s && this.summary[o] !== 0) return false;
     return true;
   }
 
   /** Add i; true when the set was empty before. */
   add(i: number): boolean {
     const w = i >>> 5;
-    const old = this.word(w);
+    const old = this.words[w]!;
     return this.setWord(w, old, old | (1 << (i & 31)));
   }
 
   /** Remove i; true when the set is empty after. */
   delete(i: number): boolean {
     const w = i >>> 5;
-    const old = this.word(w);
+    const old = this.words[w]!;
     return this.setWord(w, old, old & ~(1 << (i & 31)));
   }
 
@@ -129,11 +109,11 @@ class SealedBits {
       up++;
       down--;
       if (i < n) {
-        const s = this.summaryWord(i);
+        const s = this.summary[i]!;
         if (s !== 0) {
           const w = (i << 5) + lowestBit(s);
-          const v = this.word(w);
-          if (v === 0) this.fail.integrity(`bitmap ${this.id}: summary marks word ${w} non-empty, it is empty`);
+          const v = this.words[w]!;
+          if (v === 0) this.fail.integrity(`bitmap summary marks word ${w} non-empty, it is empty`);
           found = (w << 5) + lowestBit(v);
           i++;
           break;
@@ -145,24 +125,29 @@ class SealedBits {
   }
 
   isEmpty(): boolean {
-    for (let s = 0; s < this.summary.length; s++) if (this.summaryWord(s) !== 0) return false;
+    for (let s = 0; s < this.summary.length; s++) if (this.summary[s] !== 0) return false;
     return true;
   }
 
-  /** Fault injection: flip a bit of the first word without re-sealing it. */
-  glitch(): void {
-    this.words[0] = this.words[0]! ^ 1;
+  /** Fault injection: flip bit `i` (< 32), keeping the summary consistent with the word. */
+  glitch(i: number): void {
+    this.words[0] = this.words[0]! ^ (1 << i);
+    this.summary[0] = this.words[0] === 0 ? this.summary[0]! & ~1 : this.summary[0]! | 1;
   }
 }
 
-/** One job set: cells {task, quantum}, each sealed, and its three bitmaps. */
+/**
+ * One job set: cells {task, quantum}, each sealed, and its three bitmaps (an index over
+ * the cells). `used`, the number of jobs, is sealed with the scheduler state: a bitmap that
+ * hides a job or shows a phantom one disagrees with it or with a cell's code.
+ */
 class JobSet {
   readonly task: Int32Array;
   readonly quantum: Int32Array;
   private readonly code: Int32Array;
-  private readonly free: SealedBits;
-  private readonly byRank: SealedBits[];
-  readonly ranks: SealedBits;
+  private readonly free: Bits;
+  private readonly byRank: Bits[];
+  readonly ranks: Bits;
   used = 0;
 
   constructor(cells: number, rankCount: number, readonly id: number, private readonly rankOf: Int32Array, private readonly seal: QueueSeal, private readonly fail: Failures) {
@@ -170,11 +155,9 @@ class JobSet {
     this.quantum = new Int32Array(cells);
     this.code = new Int32Array(cells);
     for (let c = 0; c < cells; c++) this.code[c] = this.cellCode(c, NONE, 0);
-    // bitmap ids: 2 per bitmap (words, summary), distinct across both sets
-    const base = (id + 1) * 0x100000;
-    this.free = new SealedBits(cells, base, seal, fail, true);
-    this.ranks = new SealedBits(rankCount, base + 2, seal, fail, false);
-    this.byRank = Array.from({ length: rankCount }, (_, r) => new SealedBits(cells, base + 4 + 2 * r, seal, fail, false));
+    this.free = new Bits(cells, fail, true);
+    this.ranks = new Bits(rankCount, fail, false);
+    this.byRank = Array.from({ length: rankCount }, () => new Bits(cells, fail, false));
   }
 
   private cellCode(c: number, task: number, quantum: number): number {
@@ -232,7 +215,10 @@ class JobSet {
   /** Highest priority (lowest rank), ties to the lowest cell; NONE when empty. */
   best(hooks: SchedulerHooks | undefined): number {
     const r = this.ranks.lowest(hooks);
-    if (r === NONE) return NONE;
+    if (r === NONE) {
+      if (this.used !== 0) this.fail.integrity(`set ${this.id} holds ${this.used} jobs its bitmaps do not show`);
+      return NONE;
+    }
     const c = this.byRank[r]!.lowest(hooks);
     if (c === NONE || c >= this.task.length) this.fail.integrity(`set ${this.id}: rank ${r} is marked non-empty but has no cell`);
     const task = this.taskAt(c);
@@ -240,8 +226,11 @@ class JobSet {
     return c;
   }
 
+  /** No job, by the bitmaps, cross-checked with the sealed count. */
   isEmpty(): boolean {
-    return this.ranks.isEmpty();
+    const empty = this.ranks.isEmpty();
+    if (empty !== (this.used === 0)) this.fail.integrity(`set ${this.id}: its bitmaps and its job count (${this.used}) disagree`);
+    return empty;
   }
 }
 
@@ -297,7 +286,7 @@ export class RrmqScheduler implements Scheduler {
     this.rankOf = Int32Array.from(tasks, (t) => rank.get(t.priority)!);
     this.active = new JobSet(n, priorities.length, 0, this.rankOf, this.seal, this.fail);
     this.backed = new JobSet(n, priorities.length, 1, this.rankOf, this.seal, this.fail);
-    this.stateCode = this.seal.code3(NONE, 0, 0);
+    this.stateCode = this.stateCodeOf();
     this.queued = new Uint8Array(n);
     this.inSet = new Int32Array(n).fill(NONE);
     this.cell = new Int32Array(n).fill(NONE);
@@ -316,12 +305,17 @@ export class RrmqScheduler implements Scheduler {
 
   // ---- sealed scalars and records ----
 
+  /** Code over the running cell, which set is active, the window and both job counts. */
+  private stateCodeOf(): number {
+    return this.seal.code3(this.running ^ (this.active.id << 24), this.window, this.active.used | (this.backed.used << 16));
+  }
+
   private verifyState(): void {
-    if (this.stateCode !== this.seal.code3(this.running, this.active.id, this.window)) this.fail.integrity('running job / active set / window do not match their code');
+    if (this.stateCode !== this.stateCodeOf()) this.fail.integrity('running job / active set / window / job counts do not match their code');
   }
 
   private sealState(): void {
-    this.stateCode = this.seal.code3(this.running, this.active.id, this.window);
+    this.stateCode = this.stateCodeOf();
   }
 
   private placeCodeOf(t: number): number {
@@ -360,6 +354,12 @@ export class RrmqScheduler implements Scheduler {
     this.verifyPlace(task);
     if (this.queued[task] === 1) return false;
     this.verifyState();
+    this.scheduleChecked(task);
+    this.sealState();
+    return true;
+  }
+
+  private scheduleChecked(task: number): void {
     if (this.leftoverCode[task] !== this.leftoverCodeOf(task)) this.fail.integrity(`task ${task}'s leftover quantum does not match its code`);
     const info = this.tasks[task]!;
     if (this.leftoverWindow[task] === this.window) {
@@ -369,7 +369,6 @@ export class RrmqScheduler implements Scheduler {
     } else {
       this.place(task, 1, this.active.id, this.active.insert(task, info.quantum));
     }
-    return true;
   }
 
   elect(runningStillReady: boolean): number {
@@ -436,10 +435,8 @@ export class RrmqScheduler implements Scheduler {
     const c = this.cell[task]!;
     if (c < 0 || c >= this.tasks.length || set.taskAt(c) !== task) this.fail.integrity(`task ${task}'s record points at cell ${c}, which does not hold it`);
     set.remove(c);
-    if (set === this.active && this.running === c) {
-      this.running = NONE;
-      this.sealState();
-    }
+    if (set === this.active && this.running === c) this.running = NONE;
+    this.sealState();
     this.place(task, 0, NONE, NONE);
   }
 
@@ -447,9 +444,18 @@ export class RrmqScheduler implements Scheduler {
     return this.active.used + this.backed.used;
   }
 
+  /**
+   * A glitch in the queues: the running job's cell changes (its quantum), or, with nothing
+   * running, a phantom job appears in the active set's rank bitmap. Either is caught at the
+   * next election: the cell no longer matches its code; the bitmap disagrees with the
+   * sealed job count. (A flipped bitmap bit is not always caught at once: one that hides a
+   * job is caught when its set is next found empty, within the window; one that only
+   * duplicates what an operation is about to write changes nothing. Every job the bitmaps
+   * point at is checked against its sealed cell before it runs.)
+   */
   corruptForInjection(): void {
-    // A glitch flips a bit of the active set's rank bitmap: a phantom (or vanished) job.
-    this.active.ranks.glitch();
+    if (this.running !== NONE) this.active.quantum[this.running] = this.active.quantum[this.running]! ^ 0x40;
+    else this.active.ranks.glitch(0);
   }
 
   windowStats(task: number): WindowStats {
