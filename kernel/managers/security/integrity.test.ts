@@ -38,6 +38,20 @@ describe('IntegrityKey.span32 and words', () => {
     }
     expect(key.span32(mem, 3, 30)).toBe(code);
     expect(key.span32(mem, 3, 29)).not.toBe(code); // the length counts
+    // every span length (each residue of the four lanes), every word of it
+    for (let len = 0; len < 12; len++) {
+      const c = key.span32(mem, 5, 5 + len);
+      for (let i = 5; i < 5 + len; i++) {
+        mem[i] = mem[i]! ^ (1 << (i & 31));
+        expect(key.span32(mem, 5, 5 + len)).not.toBe(c);
+        mem[i] = mem[i]! ^ (1 << (i & 31));
+      }
+    }
+    // two words swapped between lanes
+    const s = key.span32(mem, 0, 8);
+    [mem[0], mem[1]] = [mem[1]!, mem[0]!];
+    expect(key.span32(mem, 0, 8)).not.toBe(s);
+    [mem[0], mem[1]] = [mem[1]!, mem[0]!];
     const entry = [1, 2, 3, 4, 5] as const;
     const e = key.words(...entry);
     for (let w = 0; w < 5; w++) {
