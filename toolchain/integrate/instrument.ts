@@ -482,21 +482,24 @@ type Info = binaryen.ExpressionInfo & Record<string, unknown>;
  *       block $done
  *         block $pre
  *           br $done (loop $l                    ;; the original label: B's branches land here
- *             if (!skip) { budget -= cost; br_if $pre (budget < 0) }
- *             skip = 0
+ *             budget -= cost; br_if $pre (budget < 0)
  *             B)
  *         end
  *         preempt()
- *         skip = 1                               ;; resume B without charging twice
+ *         budget += cost                         ;; refund: the header charges it again
  *         br $outer
  *       end
  *
- * The budget sequence is exactly the one of `budget -= cost; if (budget < 0) preempt(); B`,
- * but the preempt call sits outside the iterating loop. That matters for speed: Asyncify
- * guards every piece of code around a call that may unwind with a check of its state, per
- * execution; with the call hoisted, a call-free loop body runs unguarded and the per-iteration
- * overhead is the charge alone. `skip` is one local per function: it is 1 only between
- * `skip = 1` and the test that immediately follows it, so loops never observe each other's.
+ * The budget sequence is exactly the one of `budget -= cost; if (budget < 0) preempt(); B`:
+ * after a preemption the header runs again and charges the iteration a second time, which
+ * the refund cancels, so the resumed iteration is paid once and its check sees the budget
+ * the kernel just gave (at least 1: the body runs, whatever the size of the slice against
+ * the loop's cost, so a task always makes progress). The preempt call sits outside the
+ * iterating loop, which matters for speed: Asyncify guards every piece of code around a
+ * call that may unwind with a check of its state, per execution; with the call hoisted, a
+ * call-free loop body runs unguarded, and the per-iteration overhead is the charge alone
+ * (no flag to test: an earlier version skipped the resumed charge with a per-function flag,
+ * tested on every iteration; the refund is paid once per preemption instead).
  *
  * Tight loops (innermost, no call in the body) charge a local copy of the budget instead:
  * `budget = (cache -= cost); br_if $pre (cache < 0)`, the cache being loaded from the global
@@ -506,14 +509,6 @@ type Info = binaryen.ExpressionInfo & Record<string, unknown>;
  * dependency and can double the time of a small loop body. The copy is exact because, inside
  * such a loop, only its own charge writes the budget (no call, no nested loop; task code cannot
  * name the global). One cache local per function suffices: tight loops never nest.
- *
- * Tight loops also drop `skip`: their header charges on every entry, so the iteration that
- * was interrupted by a preemption is charged again when the task resumes. The budget then
- * runs ahead of the work by at most one loop cost per preemption (an over-charge, never an
- * under-charge; still a pure function of the program and its budgets), and the innermost
- * loops save a test and a local store per iteration (about a tenth of SHA-256's time).
- * A budget smaller than one loop cost cannot stall a task: every preemption moves virtual
- * time forward by at least the charge, so the quantum ends and a full slice follows.
  */
 class Meter {
   private labels = 0;
@@ -538,7 +533,6 @@ class Meter {
     const leaf = loops.length === 0 && !this.regionHasCall;
     Func.setBody(func, this.chargedEntry(cost, body, !leaf));
     if (loops.length === 0) return;
-    const skip = functionAddVar(func, binaryen.i32);
     let cache: number | undefined;
     // Each nested loop is charged at its own header; newly found inner loops join the worklist.
     for (let loop = loops.pop(); loop !== undefined; loop = loops.pop()) {
@@ -548,7 +542,7 @@ class Meter {
       // while it iterates, so a local copy of it stays exact (see the class comment).
       const tight = loops.length === queued && !this.regionHasCall;
       if (tight) cache ??= functionAddVar(func, binaryen.i32);
-      this.chargeLoop(loop, loopCost, skip, tight ? cache : undefined);
+      this.chargeLoop(loop, loopCost, tight ? cache : undefined);
     }
   }
 
@@ -579,7 +573,7 @@ class Meter {
    * Rewrites `loop` in place into the shape described on the class; with `cache` (a local
    * index) the charge of a tight loop runs on that local, see the class comment.
    */
-  private chargeLoop(loop: binaryen.ExpressionRef, cost: number, skip: number, cache: number | undefined): void {
+  private chargeLoop(loop: binaryen.ExpressionRef, cost: number, cache: number | undefined): void {
     const m = this.module;
     const n = this.labels++;
     const outerName = `__rampart_outer${n}`;
@@ -595,23 +589,7 @@ class Meter {
             m.global.set(BUDGET_GLOBAL, m.local.tee(cache, m.i32.sub(m.local.get(cache, binaryen.i32), m.i32.const(cost)), binaryen.i32)),
             m.br(preName, m.i32.lt_s(m.local.get(cache, binaryen.i32), m.i32.const(0))),
           ];
-    // Tight loops charge unconditionally: after a preemption the interrupted iteration is
-    // charged a second time (see the class comment), which saves a test and a store on every
-    // iteration of the innermost loops.
-    const inner = m.loop(
-      Loop.getName(loop),
-      m.block(
-        null,
-        cache !== undefined
-          ? [...charge, body]
-          : [
-              m.if(m.i32.eqz(m.local.get(skip, binaryen.i32)), m.block(null, charge)),
-              m.local.set(skip, m.i32.const(0)),
-              body,
-            ],
-        binaryen.getExpressionType(body),
-      ),
-    );
+    const inner = m.loop(Loop.getName(loop), m.block(null, [...charge, body], binaryen.getExpressionType(body)));
     // How the inner loop's completion leaves `$done` depends on its type.
     let pre: binaryen.ExpressionRef[];
     if (loopType === binaryen.none) pre = [inner, m.br(doneName)];
@@ -623,7 +601,8 @@ class Meter {
       [
         m.block(preName, pre, binaryen.none),
         m.call(PREEMPT_FUNC, [], binaryen.none),
-        ...(cache !== undefined ? [] : [m.local.set(skip, m.i32.const(1))]),
+        // Refund: the header charges the resumed iteration again (see the class comment).
+        m.global.set(BUDGET_GLOBAL, m.i32.add(this.budget(), m.i32.const(cost))),
         m.br(outerName),
       ],
       loopType,
