@@ -26,9 +26,6 @@
  */
 import { beforeAll, describe, expect, it } from 'vitest';
 import fc from 'fast-check';
-import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
 import { Cap } from '../../toolchain/abi/index.js';
 import { bootImage, ImageRefused } from '../../kernel/boot/boot.js';
 import { readImage, writeImage, ImageError } from '../../kernel/image/image.js';
@@ -36,7 +33,8 @@ import { DEFAULT_KERNEL_CONFIG } from '../../kernel/config.js';
 import { readContainer, sha256Hex, writeContainer, type SectionContent } from '../../kernel/image/sections.js';
 import { canonicalJson } from '../../kernel/image/json-fields.js';
 import { readWasmInterface, WasmFormatError } from '../../kernel/platform/wasm-sections.js';
-import { readBoard } from '../../toolchain/config/devicetree.js';
+import { readBoardSource } from '../../toolchain/config/devicetree.js';
+import { FUZZ_BOARD_DTS } from '../helpers/boards.js';
 import { buildWatImage, taskWat, watToWasm } from '../helpers/wat.js';
 
 const RUNS = process.env.FUZZ_RUNS !== undefined ? Number(process.env.FUZZ_RUNS) : 3000;
@@ -112,22 +110,6 @@ const ponger = taskWat({
     (local.set $i (i32.add (local.get $i) (i32.const 1))) (br_if $l (i32.lt_u (local.get $i) (i32.const 3))))`,
 });
 
-const DTS = `/dts-v1/;
-#include <rampart/rampart-m4.dtsi>
-&led0 { outpost,owner = <1>; status = "okay"; };
-&gpdma1 { status = "okay"; };
-&gpdma1_ch1 { outpost,owner = <1>; status = "okay"; };
-&reserved_memory {
-	shm_src: src@40000 { reg = <0x40000 0x100>; outpost,shm; outpost,label = <0xa1>; outpost,owner = <1>; dma-pool; };
-	shm_dst: dst@40100 { reg = <0x40100 0x100>; outpost,shm; outpost,label = <0xa2>; outpost,owner = <1>; dma-pool; };
-};
-/ {
-	dma-streams {
-		copy: copy { compatible = "dma-stream"; channel = <&gpdma1_ch1>; source = <&shm_src>; dest = <&shm_dst>; length = <0x80>; outpost,label = <0xd1>; };
-	};
-};
-`;
-
 let bases: Uint8Array[] = [];
 
 function boots(bytes: Uint8Array): boolean {
@@ -136,10 +118,7 @@ function boots(bytes: Uint8Array): boolean {
 }
 
 beforeAll(async () => {
-  const dir = mkdtempSync(join(tmpdir(), 'rampart-imgfuzz-'));
-  writeFileSync(join(dir, 'board.dts'), DTS);
-  const board = await readBoard(join(dir, 'board.dts'));
-  rmSync(dir, { recursive: true, force: true });
+  const board = await readBoardSource(FUZZ_BOARD_DTS);
   const tasks = [
     { name: 'a', label: 1, capabilities: Cap.DevIo | Cap.DevDma, wat: yielder },
     { name: 'b', label: 2, wat: pinger },

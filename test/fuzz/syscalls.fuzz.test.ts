@@ -26,9 +26,6 @@
  */
 import { beforeAll, describe, expect, it } from 'vitest';
 import fc from 'fast-check';
-import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
 import { Cap, ExitPolicy, JobState, SYSCALLS, Status } from '../../toolchain/abi/index.js';
 import { bootImage } from '../../kernel/boot/boot.js';
 import { writeImage, type ImageTaskInput } from '../../kernel/image/image.js';
@@ -36,7 +33,8 @@ import { DEFAULT_KERNEL_CONFIG } from '../../kernel/config.js';
 import type { Board } from '../../kernel/board.js';
 import type { Kernel, RunResult } from '../../kernel/kernel.js';
 import { integrateModule } from '../../toolchain/build/project.js';
-import { readBoard } from '../../toolchain/config/devicetree.js';
+import { readBoardSource } from '../../toolchain/config/devicetree.js';
+import { FUZZ_BOARD_DTS } from '../helpers/boards.js';
 import { taskWat, watToWasm } from '../helpers/wat.js';
 
 const RUNS = process.env.FUZZ_RUNS !== undefined ? Number(process.env.FUZZ_RUNS) : 600;
@@ -243,23 +241,6 @@ const taskArb: fc.Arbitrary<FuzzTask> = fc.constantFrom<Variant>('base', 'full')
 
 const runArb = fc.array(taskArb, { minLength: 2, maxLength: 4 });
 
-/** Board: led0 and a DMA stream between two dma-pool SHMs, all owned by label 1. */
-const DTS = `/dts-v1/;
-#include <rampart/rampart-m4.dtsi>
-&led0 { outpost,owner = <1>; status = "okay"; };
-&gpdma1 { status = "okay"; };
-&gpdma1_ch1 { outpost,owner = <1>; status = "okay"; };
-&reserved_memory {
-	shm_src: src@40000 { reg = <0x40000 0x100>; outpost,shm; outpost,label = <0xa1>; outpost,owner = <1>; dma-pool; };
-	shm_dst: dst@40100 { reg = <0x40100 0x100>; outpost,shm; outpost,label = <0xa2>; outpost,owner = <1>; dma-pool; };
-};
-/ {
-	dma-streams {
-		copy: copy { compatible = "dma-stream"; channel = <&gpdma1_ch1>; source = <&shm_src>; dest = <&shm_dst>; length = <0x80>; outpost,label = <0xd1>; };
-	};
-};
-`;
-
 function encodeProgram(program: readonly Step[]): Uint8Array {
   const bytes = new Uint8Array(MAX_STEPS * 16).fill(0xff);
   const view = new DataView(bytes.buffer);
@@ -357,10 +338,7 @@ function tally(tasks: readonly FuzzTask[], k: Kernel, result: RunResult): void {
 }
 
 beforeAll(async () => {
-  const dir = mkdtempSync(join(tmpdir(), 'rampart-fuzz-'));
-  writeFileSync(join(dir, 'board.dts'), DTS);
-  board = await readBoard(join(dir, 'board.dts'));
-  rmSync(dir, { recursive: true, force: true });
+  board = await readBoardSource(FUZZ_BOARD_DTS);
   interpreter('base');
   interpreter('full');
 });

@@ -4,10 +4,7 @@
  * a DMA copy between two shared memories with its completion event.
  */
 import { beforeAll, describe, expect, it } from 'vitest';
-import { mkdtempSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
-import { readBoard } from '../../toolchain/config/devicetree.js';
+import { readBoardSource } from '../../toolchain/config/devicetree.js';
 import type { Board } from '../../kernel/board.js';
 import { Cap } from '../../toolchain/abi/index.js';
 import { runWat, taskWat } from '../helpers/wat.js';
@@ -36,9 +33,7 @@ const r = (expr: string) => `(call $report ${expr})`;
 const idle = taskWat({ imports: ['log'], body: 'nop', pages: 9 });
 
 beforeAll(async () => {
-  const dir = mkdtempSync(join(tmpdir(), 'rampart-board-'));
-  writeFileSync(join(dir, 'board.dts'), DTS);
-  board = await readBoard(join(dir, 'board.dts'));
+  board = await readBoardSource(DTS);
 });
 
 describe('devices', () => {

@@ -16,10 +16,7 @@ import { Cap, Status } from '../abi/index.js';
 import { DEFAULT_KERNEL_CONFIG, type KernelConfig } from '../../kernel/config.js';
 import type { Board } from '../../kernel/board.js';
 import type { Kernel, RunResult } from '../../kernel/kernel.js';
-import { readBoard } from '../config/devicetree.js';
-import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
+import { readBoardSource } from '../config/devicetree.js';
 import type { Contender } from './harness.js';
 import { timeNs } from './harness.js';
 import { EXCH, bootQuiet, buildImage, buildUniformImage, checkRun, taskWat } from './images.js';
@@ -110,16 +107,6 @@ const DMA_DTS = `/dts-v1/;
 };
 `;
 
-/** Read a devicetree source through the real reader (dtc). */
-async function boardFrom(dts: string): Promise<Board> {
-  const dir = mkdtempSync(join(tmpdir(), 'rampart-bench-board-'));
-  try {
-    writeFileSync(join(dir, 'board.dts'), dts);
-    return await readBoard(join(dir, 'board.dts'));
-  } finally {
-    rmSync(dir, { recursive: true, force: true });
-  }
-}
 
 function deviceId(board: Board, name: string): number {
   const d = board.devices.find((x) => x.name === name);
@@ -129,7 +116,7 @@ function deviceId(board: Board, name: string): number {
 
 /** gpio_toggle of the LED pin (owned device, not mapped: GPIO calls need no mapping). */
 export async function gpioToggle(ops: number): Promise<Contender> {
-  const board = await boardFrom(DEVICE_DTS);
+  const board = await readBoardSource(DEVICE_DTS);
   const b = batching(ops);
   const wat = taskWat({
     imports: ['get_device_handle', 'gpio_toggle'],
@@ -142,7 +129,7 @@ export async function gpioToggle(ops: number): Promise<Contender> {
 
 /** bus_read32 of a mapped timer register (software MPU check + device model read). */
 export async function busRead(ops: number): Promise<Contender> {
-  const board = await boardFrom(DEVICE_DTS);
+  const board = await readBoardSource(DEVICE_DTS);
   const tim2 = board.devices.find((x) => x.name === 'tim2')!;
   const b = batching(ops);
   const wat = taskWat({
@@ -234,7 +221,7 @@ export function shmMapUnmap(ops: number): Contender {
 
 /** dma_start_stream of a 128-byte SHM-to-SHM stream, then wait for its completion event. */
 export async function dmaRoundTrip(ops: number): Promise<Contender> {
-  const board = await boardFrom(DMA_DTS);
+  const board = await readBoardSource(DMA_DTS);
   const b = batching(ops);
   const wat = taskWat({
     imports: ['get_dma_stream_handle', 'dma_assign_stream', 'dma_start_stream', 'wait_for_event'],

@@ -21,7 +21,7 @@
  */
 
 import { execFile } from 'node:child_process';
-import { mkdir, mkdtemp, readFile, rm, stat, symlink } from 'node:fs/promises';
+import { mkdir, mkdtemp, readFile, rm, stat, symlink, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -276,6 +276,22 @@ export async function readBoard(dtsFile: string, options: ReadBoardOptions = {})
     return deepFreeze(board);
   } finally {
     await rm(tmp, { recursive: true, force: true });
+  }
+}
+
+/**
+ * {@link readBoard} of a devicetree source held in memory (tests, benchmarks): written as
+ * `board.dts` into a temporary folder, read, and the folder removed. Errors name that
+ * temporary file.
+ */
+export async function readBoardSource(dts: string, options: ReadBoardOptions = {}): Promise<Board> {
+  const dir = await mkdtemp(path.join(tmpdir(), 'rampart-board-'));
+  try {
+    const file = path.join(dir, 'board.dts');
+    await writeFile(file, dts);
+    return await readBoard(file, options);
+  } finally {
+    await rm(dir, { recursive: true, force: true });
   }
 }
 
