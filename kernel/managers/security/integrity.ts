@@ -77,19 +77,4 @@ export class IntegrityKey {
     for (; i < end; i++) h = IntegrityKey.mix(h, view[i]!);
     return h;
   }
-
-  /** Code over an Int32Array. */
-  int32s(values: Int32Array): number {
-    let h = this.key ^ values.length;
-    for (let i = 0; i < values.length; i++) h = IntegrityKey.mix(h, values[i]!);
-    return h;
-  }
-}
-
-/**
- * Double loop counter: a loop counts up, a shadow counts down; if they disagree at the end
- * an iteration was skipped or repeated (a glitch), and the loop's result cannot be trusted.
- */
-export function loopCountersAgree(up: number, down: number, n: number): boolean {
-  return up === n && down === 0;
 }
