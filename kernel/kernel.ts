@@ -468,8 +468,7 @@ export class Kernel {
       this.security.record(JournalKind.WatchdogWallClock, this.cycles, t === IDLE || t >= this.userTasks ? 0 : this.label[t]!, 0);
       this.stopRequested = { kind: 'wall-timeout', message };
       this.panicMessage ??= message;
-      for (let u = 0; u < this.userTasks; u++) this.console.flush(u);
-      return { end: this.stopRequested, cycles: this.cycles, tasks: this.summaries(), droppedEvents: this.droppedEvents };
+      return this.finish(this.stopRequested);
     }
   }
 
@@ -488,6 +487,11 @@ export class Kernel {
       end = { kind: 'panic', message: error.message };
       this.security.record(JournalKind.KernelPanic, this.cycles, 0, 0);
     }
+    return this.finish(end);
+  }
+
+  /** The end of a run: pending console lines out, then the result. */
+  private finish(end: RunEnd): RunResult {
     for (let t = 0; t < this.userTasks; t++) this.console.flush(t);
     return { end, cycles: this.cycles, tasks: this.summaries(), droppedEvents: this.droppedEvents };
   }
