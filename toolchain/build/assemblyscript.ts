@@ -58,7 +58,7 @@ import {
   AS_RUNTIME_ALIASES, generateAsSources,
 } from '../sdk/assemblyscript.js';
 import { BuildError } from './c.js';
-import { displayPath, readCache, sha256, writeCache } from './build-files.js';
+import { displayPath, readCache, sha256, writeCache, type AppBuildResult } from './build-files.js';
 import { encodeLeb128 as leb } from '../integrate/leb128.js';
 
 /** Options of one AssemblyScript app build. */
@@ -77,17 +77,8 @@ export interface AsBuildOptions {
   readonly cacheDir?: string | false;
 }
 
-/** A built task module. */
-export interface AsBuildResult {
-  /** The module, before the integrator's instrumentation (a fresh, unshared buffer). */
-  readonly wasm: Uint8Array<ArrayBuffer>;
-  /** Which compiler produced it, e.g. `AssemblyScript 0.28.20 (runtime incremental)`. */
-  readonly toolchain: string;
-  /** True when the module came from the cache without compiling. */
-  readonly cached: boolean;
-  /** Compiler warnings, with real file paths (empty when clean). */
-  readonly diagnostics: string;
-}
+/** A built task module (the shape every backend returns). */
+export type AsBuildResult = AppBuildResult;
 
 // ---------------------------------------------------------------------------------------
 // Fixed parts of the command line.

@@ -10,6 +10,18 @@ import { createHash } from 'node:crypto';
 import { promises as fs } from 'node:fs';
 import path from 'node:path';
 
+/** What every app backend (C, Rust, AssemblyScript) returns. */
+export interface AppBuildResult {
+  /** The module, before the integrator's instrumentation (a fresh, unshared buffer). */
+  readonly wasm: Uint8Array<ArrayBuffer>;
+  /** Which compiler produced it, e.g. `rustc 1.63.0 (Debian /usr/bin/rustc)`. */
+  readonly toolchain: string;
+  /** True when the module came from the cache without compiling. */
+  readonly cached: boolean;
+  /** Compiler (and linker) warnings, with real file paths (empty when clean). */
+  readonly diagnostics: string;
+}
+
 /** How a path is shown to the user: relative to the working directory when inside it. */
 export function displayPath(file: string): string {
   const abs = path.resolve(file);

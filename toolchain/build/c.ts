@@ -44,7 +44,7 @@ import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 
 import { generateCHeaders } from '../sdk/c-headers.js';
-import { displayPath, readCache, sha256, writeCache } from './build-files.js';
+import { displayPath, readCache, sha256, writeCache, type AppBuildResult } from './build-files.js';
 
 /** Options of one C app build. */
 export interface CBuildOptions {
@@ -79,17 +79,8 @@ export interface CBuildOptions {
   readonly libc?: boolean;
 }
 
-/** A built task module. */
-export interface CBuildResult {
-  /** The linked module, before the integrator's instrumentation (a fresh, unshared buffer). */
-  readonly wasm: Uint8Array<ArrayBuffer>;
-  /** Which compiler produced it, e.g. `bundled clang 22.1.0 (@yowasp/clang 22.0.0-git20542-10)`. */
-  readonly toolchain: string;
-  /** True when the module came from the cache without compiling. */
-  readonly cached: boolean;
-  /** Compiler and linker warnings, with real file paths (empty when clean). */
-  readonly diagnostics: string;
-}
+/** A built task module (the shape every backend returns). */
+export type CBuildResult = AppBuildResult;
 
 /**
  * A build that failed for a reason the user must fix: a compile or link error, a bad

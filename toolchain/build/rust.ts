@@ -38,7 +38,7 @@ import { fileURLToPath } from 'node:url';
 import { BUS_IMPORTS, SYSCALLS, SYSCALL_IMPORT_MODULE } from '../abi/syscalls.js';
 import { packageRustSdk, writeRustSdkRegistry } from '../sdk/cargo-registry.js';
 import { BuildError } from './c.js';
-import { displayPath, readCache, sha256, writeCache } from './build-files.js';
+import { displayPath, readCache, sha256, writeCache, type AppBuildResult } from './build-files.js';
 import { encodeLeb128 as leb, readLeb128 } from '../integrate/leb128.js';
 
 /** Options of one Rust app build. */
@@ -57,17 +57,8 @@ export interface RustBuildOptions {
   readonly cacheDir?: string | false;
 }
 
-/** A built task module. */
-export interface RustBuildResult {
-  /** The module, before the integrator's instrumentation (a fresh, unshared buffer). */
-  readonly wasm: Uint8Array<ArrayBuffer>;
-  /** Which compiler produced it, e.g. `rustc 1.63.0 (Debian /usr/bin/rustc)`. */
-  readonly toolchain: string;
-  /** True when the module came from the cache without running Cargo. */
-  readonly cached: boolean;
-  /** Compiler warnings, with real file paths (empty when clean). */
-  readonly diagnostics: string;
-}
+/** A built task module (the shape every backend returns). */
+export type RustBuildResult = AppBuildResult;
 
 /** The one target. */
 export const RUST_TARGET = 'wasm32-unknown-unknown';
