@@ -24,7 +24,7 @@ import { DEFAULT_KERNEL_CONFIG } from '../../kernel/config.js';
 import { interleave, summarize, type Contender } from './harness.js';
 import { pingPongFloor, rawImportFloor } from './floors.js';
 import {
-  busRead, dmaRoundTrip, getRandom, gpioToggle, ipcRoundTrip, log64, nullSyscall, shmMapUnmap, signalRoundTrip, sleepWake, yieldTasks,
+  busRead, dmaRoundTrip, getRandom, gpioToggle, ipcRoundTrip, log64, nullSyscall, shmMapUnmap, shmSync, signalRoundTrip, sleepWake, yieldTasks,
 } from './kernel-cases.js';
 import { cpuPair, WORKLOADS } from './cpu-cases.js';
 import { election } from './sched-cases.js';
@@ -126,6 +126,7 @@ const WHAT: Record<string, string> = {
   'log-64': 'log of 64 bytes (one console line)',
   'gpio-toggle': 'gpio_toggle of an owned pin',
   'bus-read': 'bus_read32 of a mapped timer register',
+  'shm-sync-kib': 'SHM synchronisation at a switch, per KiB (16 KiB SHM written by both of two tasks yielding in turn, minus the same run without it)',
   'wasi-node-clock': 'clock_time_get through node:wasi',
   'wasi-node-random': 'random_get (4 bytes) through node:wasi',
   'wasi-wasmer-clock': 'clock_time_get through @wasmer/wasi',
@@ -204,6 +205,7 @@ export async function runBench(options: BenchOptions = {}): Promise<BenchReport>
   const importGroup: Contender[] = [
     rawImportFloor('raw-import', n(200 * scale.k), 1000),
     nullSyscall(ops), getRandom(ops), log64(n(50_000 * scale.k)), await gpioToggle(ops), await busRead(ops),
+    shmSync(n(10_000 * scale.k)),
   ];
   const wasiNode = await nodeWasi(n(100 * scale.k), 1000);
   const wasiWasmer = await wasmerWasi(n(10 * scale.k), 1000);

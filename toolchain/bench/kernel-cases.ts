@@ -231,3 +231,75 @@ export async function dmaRoundTrip(ops: number): Promise<Contender> {
   });
   return single('dma-roundtrip', wat, b.ops, Cap.DevDma, DEFAULT_KERNEL_CONFIG, board);
 }
+
+/** Where the synchronisation case puts its shared memory, and how big it is. */
+const SYNC_BASE = 0x40000;
+const SYNC_KIB = 16;
+
+const SYNC_BOARD: Board = {
+  model: 'bench', ramSize: 0, devices: [], dmaStreams: [],
+  shms: [{ id: 0, path: '/reserved-memory/shm@40000', label: 0x52, owner: 1, baseAddress: SYNC_BASE, size: SYNC_KIB * 1024, dmaPool: false, noMap: false }],
+};
+
+/**
+ * Two tasks yielding in turn, each writing the last word of a window before every yield.
+ * With `shared`, the window is a 16 KiB SHM both tasks map with WRITE permission, so every
+ * switch synchronises it: the outgoing task's window is compared with the canonical content
+ * to its last word and copied back, the incoming task's window is copied in. Without, the
+ * same addresses are plain task memory and no switch copies anything.
+ */
+function syncImage(shared: boolean, b: { batch: number; batches: number }): Uint8Array {
+  const write = `(i32.store (i32.const ${SYNC_BASE + SYNC_KIB * 1024 - 4}) (local.get $i)) ${acc('(call $sched_yield)')}`;
+  const imports = ['get_shm_handle', 'get_process_handle', 'shm_set_credential', 'map_shm', 'sched_yield'];
+  // The owner lets itself and the other task map and write, then maps.
+  const owner = taskWat({
+    imports,
+    setup: shared ? `${handleInto('$h', '(call $get_shm_handle (i32.const 0x52))')}
+      ${handleInto('$g', '(call $get_process_handle (i32.const 1))')}
+      ${acc('(call $shm_set_credential (global.get $h) (global.get $g) (i32.const 5))')}
+      ${handleInto('$g', '(call $get_process_handle (i32.const 2))')}
+      ${acc('(call $shm_set_credential (global.get $h) (global.get $g) (i32.const 5))')}
+      ${acc('(call $map_shm (global.get $h))')}` : '',
+    op: write, ...b,
+  });
+  // The user runs after the owner (lower priority) and maps once it is allowed to.
+  const user = taskWat({
+    imports,
+    setup: shared ? `${handleInto('$h', '(call $get_shm_handle (i32.const 0x52))')} ${acc('(call $map_shm (global.get $h))')}` : '',
+    op: write, ...b,
+  });
+  return buildImage([{ name: 'owner', label: 1, wat: owner, priority: 2 }, { name: 'user', label: 2, wat: user, priority: 1 }], DEFAULT_KERNEL_CONFIG, SYNC_BOARD);
+}
+
+/**
+ * SHM synchronisation per KiB: the time two tasks take to yield in turn with a 16 KiB SHM
+ * both write between switches, minus the time of the same tasks without it, divided by
+ * the KiB synchronised (each switch synchronises the window once: compare and copy out,
+ * copy in). Both images run in each round, in alternating order, so drift cancels out.
+ */
+export function shmSync(ops: number): Contender {
+  const b = batching(ops);
+  const sharedImage = syncImage(true, b);
+  const plainImage = syncImage(false, b);
+  keepAlive.push(bootQuiet(sharedImage), bootQuiet(plainImage));
+  const timed = (image: Uint8Array): number => {
+    const k = bootQuiet(image);
+    let result: RunResult | undefined;
+    const ns = timeNs(() => { result = k.run(); });
+    checkRun('shm-sync-kib', result!);
+    return ns;
+  };
+  // Both tasks yield b.ops times: 2 * b.ops switches, each synchronising SYNC_KIB KiB.
+  const kib = 2 * b.ops * SYNC_KIB;
+  let flip = false;
+  return {
+    name: 'shm-sync-kib',
+    round: () => {
+      flip = !flip;
+      const plain1 = flip ? timed(plainImage) : 0;
+      const shared = timed(sharedImage);
+      const plain2 = flip ? 0 : timed(plainImage);
+      return (shared - (plain1 + plain2)) / kib;
+    },
+  };
+}
