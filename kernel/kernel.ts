@@ -744,13 +744,26 @@ export class Kernel {
   }
 
   /**
+   * An event that no queue could take (spec Part 1, B.4): counted, logged, and logged and journaled
+   * as an abnormal event at the 1st, 2nd, 4th, 8th... drop, so a flood cannot wash the older
+   * records out of the journal's ring.
+   */
+  dropEvent(t: number, what: string): void {
+    const n = ++this.droppedEvents;
+    if ((n & (n - 1)) !== 0) return;
+    const task = t >= 0 ? `task '${this.descriptors[t]!.name}'` : 'no task';
+    this.log(`rampart: event dropped for ${task}: ${what} (${n} dropped so far)`);
+    this.security.record(JournalKind.EventDropped, this.cycles, t >= 0 ? this.label[t]! : 0, n);
+  }
+
+  /**
    * Store a signal from s into r's slot. Returns false when the slot is occupied.
    * `isAlarm` drops silently (and counts) instead of refusing.
    */
   postSignal(r: number, s: number, signal: number, source: number, isAlarm: boolean): boolean {
     const slot = r * this.taskCount + s;
     if (this.signalSlot[slot] !== 0) {
-      if (isAlarm) this.droppedEvents++;
+      if (isAlarm) this.dropEvent(r, 'alarm signal');
       return false;
     }
     this.signalSlot[slot] = signal;
@@ -926,8 +939,10 @@ export class Kernel {
     this.state[t] = JobState.Fault;
     this.kernelLog(`rampart: task '${this.descriptors[t]!.name}' faulted at cycle ${this.cycles}: ${fault.message}`);
     this.trace?.instant(t, this.cycles, `fault: ${fault.message}`);
-    if (this.config.buildTarget === 'release' && (f.kind === 'trap' || f.kind === 'stack-exhaustion')) {
-      this.raisePanic(`release build: task '${this.descriptors[t]!.name}' memory-safety fault (${fault.message})`);
+    // Release: every fault is a security-level failure (a trap, an MPU violation, a write
+    // without permission, tampered metering, a control-flow violation): the system halts.
+    if (this.config.buildTarget === 'release') {
+      this.raisePanic(`release build: task '${this.descriptors[t]!.name}' faulted (${fault.message})`);
     }
     this.endJob(t, true);
   }
@@ -1072,10 +1087,10 @@ export class Kernel {
     const d = line < 256 ? this.devices.irqDevice[line]! : -1;
     const owner = d >= 0 ? this.devices.ownerTask[d]! : -1;
     if (owner < 0 || this.isTerminated(owner) || this.state[owner] === JobState.NotStarted) {
-      this.droppedEvents++;
+      this.dropEvent(owner, `IRQ ${line} (no running owner)`);
       return;
     }
-    if (!this.devices.pushIrq(owner, line)) { this.droppedEvents++; this.log(`rampart: IRQ ${line} dropped: task '${this.descriptors[owner]!.name}' has 15 pending IRQs`); return; }
+    if (!this.devices.pushIrq(owner, line)) { this.dropEvent(owner, `IRQ ${line} (15 pending IRQs)`); return; }
     this.trace?.instant(owner, this.cycles, `irq ${line}`);
     this.wakeForEvent(owner);
   }
@@ -1092,7 +1107,7 @@ export class Kernel {
     // channel is idle returns the stream to ASSIGNED; a half-transfer leaves it STARTED.
     if (this.dma.state[s] === StreamState.Started && controller.isIdle(channel)) this.dma.state[s] = StreamState.Assigned;
     if (t < 0 || this.isTerminated(t)) return;
-    if (!this.dma.push(t, this.dma.handles[s]!, this.dma.state[s]!)) { this.droppedEvents++; return; }
+    if (!this.dma.push(t, this.dma.handles[s]!, this.dma.state[s]!)) { this.dropEvent(t, `DMA event of stream ${s} (queue full)`); return; }
     this.wakeForEvent(t);
   }
 

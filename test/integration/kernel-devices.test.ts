@@ -89,6 +89,13 @@ describe('devices', () => {
     expect(run.lines).toEqual([]);
   });
 
+  it('release build: a bus access outside the mapped devices panics the kernel', () => {
+    const wat = taskWat({ pages: 9, imports: ['log', 'bus_read32'], body: r('(call $bus_read32 (i32.const 0x40000000))') });
+    const run = runWat([{ name: 'tim', label: 1, capabilities: Cap.DevIo | Cap.DevTimer, wat }, { name: 'b', label: 2, capabilities: Cap.DevIo, wat: idle }, { name: 'c', label: 3, capabilities: Cap.DevDma, wat: idle }], { buildTarget: 'release' }, { board });
+    expect(run.result.end).toMatchObject({ kind: 'panic' });
+    expect(run.result.end.message).toMatch(/release build: task 'tim' faulted \(bus read32 at 0x40000000: not inside a device it has mapped/);
+  });
+
   it('timer without the violation: exact IRQ cycle, masking, ALREADY_MAPPED, foreign IRQ refused', () => {
     const TIM2 = 0x40000000;
     const wat = taskWat({

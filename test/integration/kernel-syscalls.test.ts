@@ -254,6 +254,12 @@ describe('faults, exit policies and handles', () => {
     expect(run.result.tasks[0]!.state).toBe('fault');
     expect(run.lines).toEqual(['[good] still here']);
   });
+  it('release build: any task fault panics the kernel, whatever the exit policy', () => {
+    const run = runWat([{ name: 'bad', label: 1, priority: 9, wat: trapper }, { name: 'good', label: 2, wat: survivor }], { buildTarget: 'release' });
+    expect(run.result.end).toMatchObject({ kind: 'panic' });
+    expect(run.result.end.message).toMatch(/release build: task 'bad' faulted \(.*unreachable/);
+    expect(run.lines).toEqual([]);
+  });
   it('panic policy turns an abnormal end into a kernel panic', () => {
     const run = runWat([{ name: 'bad', label: 1, exitPolicy: ExitPolicy.Panic, wat: trapper }]);
     expect(run.result.end).toMatchObject({ kind: 'panic' });
