@@ -74,6 +74,19 @@ describe('fault injection and detection', () => {
 });
 
 describe('the abnormal-event journal across boots', () => {
+  it('journals dropped events at the 1st, 2nd, 4th, 8th... drop, never flooding the ring', () => {
+    // A 1 ms periodic alarm while the task sleeps deeply for 40 ms: its alarm signal slot
+    // stays occupied, so every later firing is dropped (spec Part 1, B.4).
+    const sleeper = taskWat({ imports: ['alarm', 'sleep'], body: '(drop (call $alarm (i32.const 1) (i32.const 1))) (drop (call $sleep (i32.const 40) (i32.const 1)))' });
+    const run = runWat([{ name: 'sleeper', label: 9, wat: sleeper }]);
+    const dropped = run.result.droppedEvents;
+    expect(dropped).toBeGreaterThanOrEqual(30);
+    const records = run.kernel.security.journal.records().filter((x) => x.kind === JournalKind.EventDropped);
+    const expected: number[] = [];
+    for (let n = 1; n <= dropped; n *= 2) expected.push(n);
+    expect(records.map((x) => [x.label, x.detail])).toEqual(expected.map((n) => [9, n]));
+    expect(run.kernelLog).toContain("rampart: event dropped for task 'sleeper': alarm signal (1 dropped so far)");
+  });
   const crasher = taskWat({ imports: ['log'], body: 'unreachable' });
   const fine = taskWat({ imports: ['log'], body: r('(i32.const 1)') });
 
