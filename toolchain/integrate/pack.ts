@@ -16,6 +16,7 @@
  * still valid.
  */
 
+import { spawnSync } from 'node:child_process';
 import { existsSync, mkdirSync, readdirSync, readFileSync, renameSync, statSync, writeFileSync } from 'node:fs';
 import { basename, dirname, join, relative, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -25,7 +26,7 @@ import { encodeImageSections, kernelConfigHash, readImage, type ImageTaskInput }
 import { imageClaimsOf } from '../../kernel/image/manifest-claims.js';
 import { IMAGE_VERSION, SectionKind, sha256Hex, writeContainer, SECTION_KIND_NAMES } from '../../kernel/image/sections.js';
 import { verifyImageSignature } from '../../kernel/boot/verify.js';
-import { readProductConfigFile, type TaskConfig } from '../config/kconfig.js';
+import { kconfigPython, readProductConfigFile, type TaskConfig } from '../config/kconfig.js';
 import { productCpe } from './cpe.js';
 import { KeyError, projectSigningKey, publicKeyFileOf, type KeyFacts } from './keys.js';
 import { buildManifest, type ManifestApp } from './manifest.js';
@@ -117,13 +118,38 @@ function projectInputs(projectDir: string): { path: string; sha256: string }[] {
   return files.map((f) => ({ path: f, sha256: sha256Hex(readFileSync(join(projectDir, f))) }));
 }
 
-/** SDK folders whose files go into apps or boards (the generated headers derive from toolchain/abi, a tool). */
-const SDK_INPUT_DIRS = ['uapi-c', 'uapi-rust', 'toolchain/sdk/boards'];
+/**
+ * SDK folders whose files go into apps or boards (the generated headers derive from
+ * toolchain/abi, a tool), and the Kconfig trees every configuration is resolved against.
+ */
+const SDK_INPUT_DIRS: readonly (readonly [string, (rel: string) => boolean])[] = [
+  ['uapi-c', () => true], ['uapi-rust', () => true], ['toolchain/sdk/boards', () => true],
+  ['toolchain/config', (rel) => rel.startsWith('Kconfig')],
+];
 
-/** SDK inputs: the task runtimes and UAPI libraries compiled into apps, the board includes. */
+/** SDK inputs: the task runtimes and UAPI libraries compiled into apps, the board includes, the Kconfig trees. */
 function sdkInputs(): { path: string; sha256: string }[] {
-  return SDK_INPUT_DIRS.flatMap((d) => listFiles(join(SDK_ROOT, d), () => true)
+  return SDK_INPUT_DIRS.flatMap(([d, accept]) => listFiles(join(SDK_ROOT, d), accept)
     .map((f) => ({ path: `sdk/${d}/${f}`, sha256: sha256Hex(readFileSync(join(SDK_ROOT, d, f))) })));
+}
+
+/** First line of `command --version`-like output, or 'absent' when it cannot run. */
+function hostToolVersion(command: string, args: readonly string[]): string {
+  const run = spawnSync(command, args, { encoding: 'utf8', timeout: 30_000 });
+  if (run.status !== 0) return 'absent';
+  const line = `${run.stdout}\n${run.stderr}`.split('\n').map((l) => l.trim()).find((l) => l !== '');
+  return line === undefined ? 'unknown' : line.replace(/^Version:\s*/, '');
+}
+
+/** The host tools every build runs: the devicetree compiler, its preprocessor, kconfiglib's Python. */
+function hostTools(): { name: string; version: string }[] {
+  const python = kconfigPython();
+  return [
+    { name: 'dtc', version: hostToolVersion('dtc', ['--version']) },
+    { name: 'cpp', version: hostToolVersion('cpp', ['--version']) },
+    { name: 'python3', version: python === undefined ? 'absent' : hostToolVersion(python, ['--version']) },
+    { name: 'kconfiglib', version: python === undefined ? 'absent' : hostToolVersion(python, ['-c', "import kconfiglib; print('.'.join(str(v) for v in getattr(kconfiglib, 'VERSION', ())) or 'unknown')"]) },
+  ];
 }
 
 function packageJson(dir: string): { name?: string; version?: string; license?: string; dependencies?: Record<string, string> } {
@@ -241,6 +267,7 @@ export async function packProject(options: PackOptions): Promise<PackResult> {
     { name: 'binaryen', version: installedVersion('binaryen') },
     { name: 'openpgp', version: installedVersion('openpgp') },
     { name: '@cyclonedx/cyclonedx-library', version: installedVersion('@cyclonedx/cyclonedx-library') },
+    ...hostTools(),
     ...toolchains,
   ];
   const npmPackages = Object.keys(packageJson(SDK_ROOT).dependencies ?? {}).sort().map((name) => {
