@@ -4,7 +4,7 @@
  *
  * `inspect` reads an image with the kernel's own reader (so it shows exactly what boot
  * would see) and reports its tasks (label, priority, capabilities, resources, memory,
- * hashes), its sections with sizes and hashes, the signer and an SBOM summary, as a table
+ * hashes), its sections with sizes and hashes, the signer, each app's source signer and an SBOM summary, as a table
  * or as JSON. It does not judge the signature; `verify` does, and checks everything a
  * release auditor would: the embedded signature against a trust anchor (the project's key
  * by default), that the signing key is not revoked or expired now, the manifest against
@@ -42,8 +42,19 @@ export interface InspectReport {
   }[];
   readonly sections: Image['sections'];
   readonly signature: { readonly keyIds: readonly string[]; readonly signedAt: string; readonly bytes: number } | null;
-  readonly manifest: { readonly product: unknown; readonly integrator: unknown; readonly date: unknown } | null;
+  readonly manifest: {
+    readonly product: unknown; readonly integrator: unknown; readonly date: unknown;
+    /** Per app, from the manifest: identity, toolchain and who signed its sources (null: unsigned). */
+    readonly apps: readonly ManifestAppSummary[];
+  } | null;
   readonly sbom: { readonly specVersion: string; readonly serialNumber: string; readonly product: string; readonly cpe: string; readonly components: readonly { readonly type: string; readonly name: string; readonly version: string; readonly license: string }[] } | null;
+}
+
+/** One app as the manifest records it. */
+export interface ManifestAppSummary {
+  readonly name: string; readonly version: string | null; readonly license: string | null; readonly supplier: string | null;
+  readonly toolchain: string | null;
+  readonly signer: { readonly name: string; readonly fingerprint: string; readonly signedAt: string } | null;
 }
 
 const hex = (v: number) => `0x${v.toString(16)}`;
@@ -76,7 +87,15 @@ export async function inspectImage(file: string): Promise<InspectReport> {
   let manifest: InspectReport['manifest'] = null;
   if (image.manifest !== undefined) {
     const m = JSON.parse(new TextDecoder().decode(image.manifest)) as Record<string, unknown>;
-    manifest = { product: m.product, integrator: m.integrator, date: m.date };
+    const text = (v: unknown): string | null => (typeof v === 'string' ? v : null);
+    const apps = (Array.isArray(m.apps) ? m.apps as Record<string, unknown>[] : []).map((a): ManifestAppSummary => {
+      const signer = a.signer as Record<string, unknown> | null | undefined;
+      return {
+        name: text(a.name) ?? '?', version: text(a.version), license: text(a.license), supplier: text(a.supplier), toolchain: text(a.toolchain),
+        signer: signer !== null && typeof signer === 'object' ? { name: text(signer.name) ?? '?', fingerprint: text(signer.fingerprint) ?? '?', signedAt: text(signer.signedAt) ?? '?' } : null,
+      };
+    });
+    manifest = { product: m.product, integrator: m.integrator, date: m.date, apps };
   }
   return {
     file, formatVersion: image.version, bytes: bytes.length, kernel: image.kernel, kernelConfigSha256: image.configHash,
@@ -127,6 +146,12 @@ export function formatInspectReport(r: InspectReport): string {
     const integrator = r.manifest.integrator as { fingerprint?: string; userIds?: string[]; development?: boolean } | undefined;
     out.push(`integrator: ${integrator?.fingerprint ?? '?'} ${(integrator?.userIds ?? []).join(', ')}${integrator?.development === true ? '  [DEVELOPMENT KEY]' : ''}`);
     out.push(`build date: ${String(r.manifest.date)}`);
+    out.push('', 'apps (from the manifest):');
+    out.push(...table([
+      ['name', 'version', 'license', 'supplier', 'toolchain', 'sources signed by'],
+      ...r.manifest.apps.map((a) => [a.name, a.version ?? '-', a.license ?? '-', a.supplier ?? '-', a.toolchain ?? '-',
+        a.signer === null ? 'unsigned' : `${a.signer.name} ${a.signer.fingerprint} at ${a.signer.signedAt}`]),
+    ]));
   } else {
     out.push('manifest: none');
   }
