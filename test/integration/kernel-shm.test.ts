@@ -103,3 +103,98 @@ describe('shared-memory windows at boot', () => {
       .toThrow("task 'a': shared memory /reserved-memory/shm@8000 overlaps its exchange area");
   });
 });
+
+/**
+ * Waits until a signal is delivered into the exchange area: a wait that ends with INTR
+ * (the signal arrived while blocked) is simply issued again, so the helper works whether
+ * the signal was already pending or not.
+ */
+const WAIT_SIGNAL = `(func $waitSignal
+    (loop $again (br_if $again (i32.ne (call $wait_for_event (i32.const 2) (i32.const 0)) (i32.const 0)))))`;
+const shmTask = (body: string) => taskWat({ imports: IMPORTS, extra: WAIT_SIGNAL, body });
+/** `[name] ...` lines of one task, without the prefix. */
+const linesOf = (lines: readonly string[], name: string) => lines.filter((l) => l.startsWith(`[${name}] `)).map((l) => l.slice(name.length + 3));
+/** Locals: $h the SHM handle, $j task b's handle, $k task c's handle (or the caller's own). */
+const handles = (k: number) => `(drop (call $get_shm_handle (i32.const 0x51))) (local.set $h (i32.load (i32.const 1024)))
+  (drop (call $get_process_handle (i32.const 2))) (local.set $j (i32.load (i32.const 1024)))
+  (drop (call $get_process_handle (i32.const ${k}))) (local.set $k (i32.load (i32.const 1024)))`;
+const signal = (handle: string) => `(drop (call $send_signal (local.get ${handle}) (i32.const 11)))`;
+
+describe('shared memories: peers, users and limits (exact statuses, spec §1.2.7-10, §4.6)', () => {
+  it('the owner ends while the user has the SHM mapped: the user gets SIGNAL_PIPE from the owner and keeps its own credentials', () => {
+    const ownerThenFault = shmTask(`${handles(1)}
+      ${r('(call $shm_set_credential (local.get $h) (local.get $j) (i32.const 1))')}
+      ${signal('$j')} (call $waitSignal)
+      unreachable`);
+    const user = shmTask(`(call $waitSignal)
+      (drop (call $get_process_handle (i32.const 1))) (local.set $k (i32.load (i32.const 1024)))
+      (drop (call $get_shm_handle (i32.const 0x51))) (local.set $h (i32.load (i32.const 1024)))
+      ${r('(call $map_shm (local.get $h))')}
+      (drop (call $send_signal (local.get $k) (i32.const 11)))
+      (call $waitSignal)
+      ${r('(i32.load (i32.const 1032))')}
+      ${r('(i32.eq (i32.load (i32.const 1028)) (local.get $k))')}
+      ${r('(call $shm_get_infos (local.get $h))')} ${r('(i32.load (i32.const 1040))')}`);
+    const run = runWat([{ name: 'a', label: 1, priority: 5, wat: ownerThenFault }, { name: 'b', label: 2, wat: user }], {}, { board: board() });
+    expect(run.result.tasks[0]!.state).toBe('fault');
+    expect(linesOf(run.lines, 'a')).toEqual(['s=00']);
+    // SIGNAL_PIPE (7) whose source is the owner's handle; b is still the user, MAP only
+    expect(linesOf(run.lines, 'b')).toEqual(['s=00', 's=07', 's=01', 's=00', 's=01']);
+  });
+
+  it('a new user replaces the old one: the old user\'s handle is INVALID everywhere, and the new user maps at once', () => {
+    const owner2 = shmTask(`${handles(3)}
+      ${r('(call $shm_set_credential (local.get $h) (local.get $j) (i32.const 1))')}
+      ${signal('$j')} (call $waitSignal)
+      ;; b has it mapped; the target is c, which has not: allowed
+      ${r('(call $shm_set_credential (local.get $h) (local.get $k) (i32.const 1))')}
+      ${signal('$j')} ${signal('$k')}`);
+    const oldUser = shmTask(`(call $waitSignal)
+      (drop (call $get_process_handle (i32.const 1))) (local.set $k (i32.load (i32.const 1024)))
+      (drop (call $get_shm_handle (i32.const 0x51))) (local.set $h (i32.load (i32.const 1024)))
+      ${r('(call $map_shm (local.get $h))')}
+      ${signal('$k')} (call $waitSignal)
+      ${r('(call $get_shm_handle (i32.const 0x51))')}
+      ${r('(call $map_shm (local.get $h))')}
+      ${r('(call $unmap_shm (local.get $h))')}
+      ${r('(call $shm_get_infos (local.get $h))')}
+      ${r('(call $shm_set_credential (local.get $h) (local.get $k) (i32.const 1))')}`);
+    const newUser = shmTask(`(call $waitSignal)
+      ${r('(call $get_shm_handle (i32.const 0x51))')} (local.set $h (i32.load (i32.const 1024)))
+      ;; no stale "user mapped" flag left by b (the reference would answer ALREADY_MAPPED)
+      ${r('(call $map_shm (local.get $h))')}
+      ${r('(call $map_shm (local.get $h))')}`);
+    const run = runWat([
+      { name: 'a', label: 1, priority: 5, wat: owner2 }, { name: 'b', label: 2, wat: oldUser }, { name: 'c', label: 3, wat: newUser },
+    ], {}, { board: board() });
+    expect(linesOf(run.lines, 'a')).toEqual(['s=00', 's=00']);
+    expect(linesOf(run.lines, 'b')).toEqual(['s=00', 's=01', 's=01', 's=01', 's=01', 's=01']);
+    expect(linesOf(run.lines, 'c')).toEqual(['s=00', 's=00', 's=05']);
+  });
+
+  it('shm_set_credential is BUSY while the *target* has the SHM mapped, not while only the owner has (A.14)', () => {
+    const owner3 = shmTask(`${handles(1)}
+      ${r('(call $shm_set_credential (local.get $h) (local.get $k) (i32.const 5))')}
+      ${r('(call $map_shm (local.get $h))')}
+      ;; the target is the owner itself, which has it mapped
+      ${r('(call $shm_set_credential (local.get $h) (local.get $k) (i32.const 5))')}
+      ;; the owner's mapping does not block a change for b (the reference would answer BUSY)
+      ${r('(call $shm_set_credential (local.get $h) (local.get $j) (i32.const 1))')}
+      ${signal('$j')} (call $waitSignal)
+      ${r('(call $shm_set_credential (local.get $h) (local.get $j) (i32.const 5))')}
+      ${r('(call $unmap_shm (local.get $h))')}
+      ${r('(call $shm_set_credential (local.get $h) (local.get $k) (i32.const 1))')}
+      ${signal('$j')} (call $waitSignal)
+      ${r('(call $shm_set_credential (local.get $h) (local.get $j) (i32.const 5))')}`);
+    const user3 = shmTask(`(call $waitSignal)
+      (drop (call $get_process_handle (i32.const 1))) (local.set $k (i32.load (i32.const 1024)))
+      (drop (call $get_shm_handle (i32.const 0x51))) (local.set $h (i32.load (i32.const 1024)))
+      ${r('(call $map_shm (local.get $h))')}
+      ${signal('$k')} (call $waitSignal)
+      ${r('(call $unmap_shm (local.get $h))')}
+      ${signal('$k')}`);
+    const run = runWat([{ name: 'a', label: 1, priority: 5, wat: owner3 }, { name: 'b', label: 2, wat: user3 }], {}, { board: board() });
+    expect(linesOf(run.lines, 'a')).toEqual(['s=00', 's=00', 's=04', 's=00', 's=04', 's=00', 's=00', 's=00']);
+    expect(linesOf(run.lines, 'b')).toEqual(['s=00', 's=00']);
+  });
+});
