@@ -2,7 +2,7 @@
  * Hosted C (CONFIG_TASK_LIBC=y) through the real toolchain and kernel, and the WASI gate
  * against hostile callers.
  *
- * The sample app (apps/samples/c-hosted) is built with `buildProject` in a temporary project
+ * The sample app (apps/samples/c-hosted/apps/c-hosted) is built with `buildProject` in a temporary project
  * (wasi-libc from the bundled clang, Rampart's hosted crt0, instrumentation, signed image)
  * and booted; its console lines are asserted exactly. A second hosted app exercises
  * `main(argc, argv)`, getenv, stderr, time and getentropy, and is refused at integration
@@ -25,7 +25,7 @@ import { EMPTY_BOARD } from '../../kernel/board.js';
 import { storeNanoseconds } from '../../kernel/syscalls/gate-wasi.js';
 import { EXCH, runWat, taskWat } from '../helpers/wat.js';
 
-const SAMPLE = join(import.meta.dirname, '../../apps/samples/c-hosted');
+const SAMPLE = join(import.meta.dirname, '../../apps/samples/c-hosted/apps/c-hosted');
 
 /** Boot an image and run it to the end, collecting console lines. */
 function boot(image: Uint8Array) {

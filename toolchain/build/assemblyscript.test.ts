@@ -22,7 +22,7 @@ import { BuildError } from './c.js';
 
 const COMPILE_TIMEOUT = 180_000;
 const LEN = 128;
-const SAMPLE_DIR = path.resolve(import.meta.dirname, '../../apps/samples/as-hello');
+const SAMPLE_DIR = path.resolve(import.meta.dirname, '../../apps/samples/as-hello/apps/as-hello');
 
 let root: string;
 

@@ -27,7 +27,7 @@ import { BuildError } from './c.js';
 import { RUST_INSTALL_COMMAND, RustToolchainMissing, buildRustApp, ensureRustToolchain, type RustBuildOptions } from './rust.js';
 
 const COMPILE_TIMEOUT = 300_000;
-const SAMPLE_DIR = fileURLToPath(new URL('../../apps/samples/rust-hello/', import.meta.url));
+const SAMPLE_DIR = fileURLToPath(new URL('../../apps/samples/rust-hello/apps/rust-hello/', import.meta.url));
 
 // Install the toolchain when it is missing and installing is possible (root with apt-get);
 // skip the compile tests only when it is not.
