@@ -92,6 +92,13 @@ describe('generated C headers (no compiler)', () => {
     expect(all).toContain('#define WFE_WAIT_NO (-1)');
     expect(() => generateCHeaders({ exchangeAreaLen: 32 })).toThrow(RangeError);
     expect(() => generateCHeaders({ exchangeAreaLen: 2048 })).toThrow(RangeError);
+    // The per-task limits of spec 2.16: defaults 4, each 0..8.
+    expect(headers['uapi/platform.h']).toMatch(/SENTRY_TASK_MAXDEV 4\n[\s\S]*SENTRY_TASK_MAXSHM 4\n[\s\S]*SENTRY_TASK_MAXDMA 4\n/);
+    const limited = generateCHeaders({ exchangeAreaLen: 128, maxDevPerTask: 0, maxShmPerTask: 8, maxDmaPerTask: 2 })['uapi/platform.h'];
+    expect(limited).toContain('#define SENTRY_TASK_MAXDEV 0\n');
+    expect(limited).toContain('#define SENTRY_TASK_MAXSHM 8\n');
+    expect(limited).toContain('#define SENTRY_TASK_MAXDMA 2\n');
+    expect(() => generateCHeaders({ exchangeAreaLen: 128, maxDevPerTask: 9 })).toThrow(RangeError);
   });
 });
 

@@ -5,7 +5,7 @@ import { join } from 'node:path';
 import { CAP_ALL_DEFINED, CAPABILITIES } from '../abi/capabilities.js';
 import {
   ConfigError, generateCapabilityKconfig, kernelConfigOf, menuconfigCommandLine, readKernelConfig, readKernelConfigFile, readProductConfig,
-  readTaskConfig, readTaskConfigFile, resolveKernelFragments, resolveTaskFragment,
+  readTaskConfig, readTaskConfigFile, resolveKernelFragments, resolveTaskFragment, uapiLimitsOf,
 } from './kconfig.js';
 
 function problems(fn: () => unknown): string[] {
@@ -45,6 +45,16 @@ describe('Kconfig through kconfiglib', () => {
     const t = readTaskConfig('CONFIG_TASK_LABEL=0x1000\n', 't.conf');
     expect(t).toEqual({ label: 0x1000, priority: 1, quantum: 10, autoStart: false, exitPolicy: 0, stackSize: 0x2000, heapSize: 0, domain: 0, capabilities: 0, libc: false });
     expect(readKernelConfig('', 'prj.conf')).toEqual({ buildTarget: 'debug', scheduler: 'rrmq', exchangeAreaLen: 128, maxTasks: 8, nominalFrequencyHz: 64_000_000, systickHz: 1000 });
+  });
+  it('has the per-task limits of spec 2.16 with their defaults and ranges', () => {
+    expect(uapiLimitsOf(resolveKernelFragments([{ file: 'prj.conf', text: '' }]))).toEqual({ maxDevPerTask: 4, maxShmPerTask: 4, maxDmaPerTask: 4 });
+    const set = resolveKernelFragments([{ file: 'prj.conf', text: 'CONFIG_MAX_DEV_PER_TASK=0\nCONFIG_MAX_SHM_PER_TASK=8\nCONFIG_MAX_DMA_STREAMS_PER_TASK=2\n' }]);
+    expect(uapiLimitsOf(set)).toEqual({ maxDevPerTask: 0, maxShmPerTask: 8, maxDmaPerTask: 2 });
+    expect(problems(() => readKernelConfig('CONFIG_MAX_DEV_PER_TASK=9\nCONFIG_MAX_SHM_PER_TASK=-1\nCONFIG_MAX_DMA_STREAMS_PER_TASK=16\n', 'prj.conf'))).toEqual([
+      'prj.conf:1: CONFIG_MAX_DEV_PER_TASK=9 is out of range 0..8 (maximum devices one task may own)',
+      'prj.conf:2: CONFIG_MAX_SHM_PER_TASK=-1 is out of range 0..8 (maximum shared memories one task may own)',
+      'prj.conf:3: CONFIG_MAX_DMA_STREAMS_PER_TASK=16 is out of range 0..8 (maximum DMA streams one task may own)',
+    ]);
   });
   it('reads the files Rampart ships', () => {
     expect(readKernelConfigFile('apps/demo/prj.conf')).toMatchObject({ scheduler: 'rrmq', exchangeAreaLen: 128 });

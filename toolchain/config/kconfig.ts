@@ -393,6 +393,27 @@ export function kernelConfigOf(resolved: ResolvedConfig): KernelConfig {
 }
 
 /**
+ * The per-task resource limits of spec §2.16 (`CONFIG_MAX_DEV_PER_TASK`,
+ * `CONFIG_MAX_SHM_PER_TASK`, `CONFIG_MAX_DMA_STREAMS_PER_TASK`), as the UAPI exports them
+ * (`SENTRY_TASK_MAXDEV`, `..._MAXSHM`, `..._MAXDMA` in `uapi/platform.h`). Not part of
+ * `KernelConfig`: the kernel itself never reads them (the board checks are the toolchain's).
+ */
+export interface UapiLimits {
+  readonly maxDevPerTask: number;
+  readonly maxShmPerTask: number;
+  readonly maxDmaPerTask: number;
+}
+
+/** The §2.16 per-task limits of a resolved kernel tree. */
+export function uapiLimitsOf(resolved: ResolvedConfig): UapiLimits {
+  return Object.freeze({
+    maxDevPerTask: num(resolved, 'CONFIG_MAX_DEV_PER_TASK'),
+    maxShmPerTask: num(resolved, 'CONFIG_MAX_SHM_PER_TASK'),
+    maxDmaPerTask: num(resolved, 'CONFIG_MAX_DMA_STREAMS_PER_TASK'),
+  });
+}
+
+/**
  * Resolve the kernel fragments (`prj.conf`, then any overrides) and check what Kconfig
  * cannot: the string patterns. Used by the SDK generator, which also wants kconfiglib's
  * outputs.

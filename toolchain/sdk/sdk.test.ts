@@ -113,11 +113,16 @@ describe('generateSdk', () => {
     expect(sdkC.hash).toBe(sdkA.hash);
     // An unchanged SDK is reused; an overlay fragment changes it.
     expect((await generateSdk({ configFiles: [c.prj], boardFile: c.board, out: c.out })).reused).toBe(true);
-    writeFileSync(join(work, 'c', 'overlay.conf'), 'CONFIG_SVC_EXCHANGE_AREA_LEN=256\n');
+    writeFileSync(join(work, 'c', 'overlay.conf'), 'CONFIG_SVC_EXCHANGE_AREA_LEN=256\nCONFIG_MAX_SHM_PER_TASK=6\nCONFIG_MAX_DMA_STREAMS_PER_TASK=0\n');
     const overlaid = await generateSdk({ configFiles: [c.prj, join(work, 'c', 'overlay.conf')], boardFile: c.board, out: c.out });
     expect(overlaid.reused).toBe(false);
     expect(overlaid.hash).not.toBe(sdkA.hash);
-    expect(readFileSync(join(c.out, 'include/uapi/platform.h'), 'utf8')).toMatch(/SENTRY_SVCEXCHANGE_LEN\s+256/);
+    const platform = readFileSync(join(c.out, 'include/uapi/platform.h'), 'utf8');
+    expect(platform).toMatch(/SENTRY_SVCEXCHANGE_LEN\s+256/);
+    // The spec 2.16 per-task limits: the default, and the overlay's values.
+    expect(platform).toContain('#define SENTRY_TASK_MAXDEV 4\n');
+    expect(platform).toContain('#define SENTRY_TASK_MAXSHM 6\n');
+    expect(platform).toContain('#define SENTRY_TASK_MAXDMA 0\n');
   });
 
   it('refuses bad inputs, naming the file and the fix, and leaves nothing half-built', async () => {

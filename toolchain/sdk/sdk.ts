@@ -37,7 +37,7 @@ import type { Board } from '../../kernel/board.js';
 import type { KernelConfig } from '../../kernel/config.js';
 import { COMPILE_FLAGS, TARGET, linkFlags } from '../build/c.js';
 import { BoardError, generateTaskResourceHeaders, readBoard } from '../config/devicetree.js';
-import { ConfigError, kconfigTreeFiles, kernelConfigOf, resolveKernelFragments, type ResolvedConfig, type ResolvedSymbol } from '../config/kconfig.js';
+import { ConfigError, kconfigTreeFiles, kernelConfigOf, resolveKernelFragments, uapiLimitsOf, type ResolvedConfig, type ResolvedSymbol } from '../config/kconfig.js';
 import { generateAsSources } from './assemblyscript.js';
 import { generateCHeaders } from './c-headers.js';
 import { cargoSourceReplacement, packageRustSdk, writeRustSdkRegistry } from './cargo-registry.js';
@@ -614,7 +614,8 @@ export async function generateSdk(options: GenerateSdkOptions): Promise<SdkResul
     + `#define RAMPART_SDK_CONFIG_HASH "${hash}"\n`;
   files.set('.config', resolved.outputs.config ?? '');
   for (const [name, text] of Object.entries(kconfigTreeFiles())) files.set(`kconfig/${name}`, text);
-  const headers = generateCHeaders({ exchangeAreaLen: kernel.exchangeAreaLen });
+  // The exchange length and the §2.16 per-task limits reach C through uapi/platform.h.
+  const headers = generateCHeaders({ exchangeAreaLen: kernel.exchangeAreaLen, ...uapiLimitsOf(resolved) });
   for (const [rel, text] of Object.entries(headers)) files.set(`include/${rel}`, text);
   files.set('include/autoconf.h', autoconfH);
   const owners = [...board.devices.map((d) => d.owner), ...board.shms.map((s) => s.owner), ...board.dmaStreams.map((d) => d.owner)];
