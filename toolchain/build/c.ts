@@ -415,36 +415,59 @@ const SYSTEM_CLANG_MIN_MAJOR = 18;
 let systemProbe: Promise<Toolchain | string> | undefined;
 
 /**
- * Probe `clang` on PATH: version >= 18, a wasm32 backend, and a wasm-ld it can find.
- * Resolves to the toolchain, or to the reason it is not usable.
+ * The commands tried as the system clang, in order: `RAMPART_CLANG` when set, else `clang`
+ * and then the versioned names Debian and Ubuntu install beside an older default
+ * (`clang-24` ... `clang-18`).
+ */
+function systemClangCandidates(): string[] {
+  const override = process.env.RAMPART_CLANG;
+  if (override !== undefined && override !== '') return [override];
+  const versioned: string[] = [];
+  for (let v = 24; v >= SYSTEM_CLANG_MIN_MAJOR; v--) versioned.push(`clang-${v}`);
+  return ['clang', ...versioned];
+}
+
+/** Probe one clang command: the toolchain, or the reason it is not usable. */
+async function probeClang(command: string): Promise<Toolchain | string> {
+  const version = await run(command, ['--version']);
+  if (version.code !== 0) return `no \`${command}\` on PATH`;
+  const match = /clang version (\d+)(\S*)/.exec(version.output);
+  if (match === null) return `unrecognised \`${command} --version\` output`;
+  if (Number(match[1]) < SYSTEM_CLANG_MIN_MAJOR) return `${command} is clang ${match[1]}, older than ${SYSTEM_CLANG_MIN_MAJOR}`;
+  const targets = await run(command, ['--print-targets']);
+  if (!/\bwasm32\b/.test(targets.output)) return `${command} has no wasm32 backend`;
+  const ld = await run(command, [TARGET, '-print-prog-name=wasm-ld']);
+  const ldPath = ld.output.trim();
+  if (ld.code !== 0 || ldPath === '' || (path.isAbsolute(ldPath) && !existsSync(ldPath))) return `${command} finds no wasm-ld`;
+  if ((await run(ldPath, ['--version'])).code !== 0) return `${ldPath} (the wasm-ld of ${command}) does not run`;
+  const description = `system clang ${match[1]}${match[2]}`;
+  return {
+    description,
+    async open(tree, outputDirs) {
+      const root = await fs.mkdtemp(path.join(os.tmpdir(), 'rampart-cc-'));
+      for (const [rel, content] of listFiles(tree)) {
+        await fs.mkdir(path.dirname(path.join(root, rel)), { recursive: true });
+        await fs.writeFile(path.join(root, rel), content);
+      }
+      for (const dir of outputDirs) await fs.mkdir(path.join(root, dir), { recursive: true });
+      return new SystemWorkspace(root, command);
+    },
+  };
+}
+
+/**
+ * The first usable system clang (version >= 18, a wasm32 backend, a wasm-ld it can find)
+ * among {@link systemClangCandidates}; otherwise the reasons, one per candidate that exists.
  */
 function probeSystemClang(): Promise<Toolchain | string> {
   systemProbe ??= (async () => {
-    const version = await run('clang', ['--version']);
-    if (version.code !== 0) return 'no `clang` on PATH';
-    const match = /clang version (\d+)(\S*)/.exec(version.output);
-    if (match === null) return 'unrecognised `clang --version` output';
-    if (Number(match[1]) < SYSTEM_CLANG_MIN_MAJOR) return `clang ${match[1]} is older than ${SYSTEM_CLANG_MIN_MAJOR}`;
-    const targets = await run('clang', ['--print-targets']);
-    if (!/\bwasm32\b/.test(targets.output)) return 'clang has no wasm32 backend';
-    const ld = await run('clang', [TARGET, '-print-prog-name=wasm-ld']);
-    const ldPath = ld.output.trim();
-    if (ld.code !== 0 || ldPath === '' || (path.isAbsolute(ldPath) && !existsSync(ldPath))) return 'clang finds no wasm-ld';
-    if ((await run(ldPath, ['--version'])).code !== 0) return `${ldPath} does not run`;
-    const description = `system clang ${match[1]}${match[2]}`;
-    const toolchain: Toolchain = {
-      description,
-      async open(tree, outputDirs) {
-        const root = await fs.mkdtemp(path.join(os.tmpdir(), 'rampart-cc-'));
-        for (const [rel, content] of listFiles(tree)) {
-          await fs.mkdir(path.dirname(path.join(root, rel)), { recursive: true });
-          await fs.writeFile(path.join(root, rel), content);
-        }
-        for (const dir of outputDirs) await fs.mkdir(path.join(root, dir), { recursive: true });
-        return new SystemWorkspace(root, 'clang');
-      },
-    };
-    return toolchain;
+    const reasons: string[] = [];
+    for (const command of systemClangCandidates()) {
+      const probed = await probeClang(command);
+      if (typeof probed !== 'string') return probed;
+      if (!probed.startsWith('no `')) reasons.push(probed);
+    }
+    return reasons.length > 0 ? reasons.join('; ') : 'no clang (clang, clang-18 ... clang-24) on PATH';
   })();
   return systemProbe;
 }
