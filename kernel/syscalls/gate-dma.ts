@@ -1,10 +1,21 @@
 /**
  * DMA gates (spec §1.2.29–37, §4.10): the stream state machine, driven by the kernel.
  *
- * Common checks: handle, owner (DENIED), CAP_DEV_DMA (Rampart answers DENIED, the
- * documented status; the reference's NO_ENTITY is a defect, A.15), then state. The
- * controller is programmed from the stream's static configuration only: a task never
+ * Common checks, in the reference order and with its statuses (CODE is normative): handle
+ * (INVALID), owner (DENIED), CAP_DEV_DMA (NO_ENTITY: the reference sets DENIED and then
+ * overwrites it with its default, A.15; `get_dma_stream_handle` alone answers DENIED),
+ * then state (INVALID). The capability check cannot be reached through an image: every DMA
+ * syscall is an import gated on CAP_DEV_DMA, refused at integration and at boot. It stays,
+ * because it must never be the import policy alone that keeps a task off the controller.
+ *
+ * The controller is programmed from the stream's static configuration only: a task never
  * supplies addresses. `dma_get_stream_status` is implemented (A.17): the state byte.
+ *
+ * Each state change happens only once the controller accepted the request. Where the
+ * reference differs: when the hardware refuses to start, it still sets STARTED and returns
+ * INVALID, which strands the stream for good (suspend refuses an idle channel, unassign a
+ * STARTED stream); Rampart leaves the state as it was and returns INVALID, so the task can
+ * unassign and assign again (docs/kernel.md, "Devices, shared memories and DMA").
  */
 
 import { Cap, Status } from '../../toolchain/abi/index.js';
@@ -22,11 +33,13 @@ export function gateGetDmaStreamHandle(k: Kernel, t: number, label: number): num
   return Status.Ok;
 }
 
+/** Shared prologue of the stream operations: the stream index, or a negative status. */
 function ownedStream(k: Kernel, t: number, handle: number): number {
   const s = k.dma.resolve(handle);
   if (s < 0) return -Status.Invalid;
   if (k.dma.ownerTask[s] !== t) return -Status.Denied;
-  if ((k.capsOf(t) & Cap.DevDma) === 0) return -Status.Denied;
+  // NO_ENTITY, not DENIED: the reference's status for this check (spec §1.2.30-37, A.15).
+  if ((k.capsOf(t) & Cap.DevDma) === 0) return -Status.NoEntity;
   return s;
 }
 
@@ -44,6 +57,8 @@ export function gateDmaStartStream(k: Kernel, t: number, handle: number): number
   if (s < 0) return -s;
   const st = k.dma.state[s];
   if (st !== StreamState.Assigned && st !== StreamState.Suspended) return Status.Invalid;
+  // A refused start leaves the state as it was (the reference sets STARTED anyway and the
+  // stream can then never leave it; see the header).
   if (!k.dmaStart(s)) return Status.Invalid;
   k.dma.state[s] = StreamState.Started;
   return Status.Ok;
