@@ -55,6 +55,8 @@ export class TaskInstance {
   killed = false;
   unwinding = false;
   rewinding = false;
+  /** Traced runs: virtual cycle at which the blocking syscall it is suspended in was called. */
+  traceCallCycles = 0;
 
   constructor(module: WebAssembly.Module, imports: WebAssembly.Imports, private readonly layout: TaskLayout) {
     const instance = new WebAssembly.Instance(module, imports);

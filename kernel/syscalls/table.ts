@@ -211,15 +211,23 @@ function enterBlocking(site: ImportSite, a: number, b: number, c: number, budget
   const k = site.kernel;
   const t = site.task;
   const inst = k.instances[t]!;
-  if (inst.rewinding) { inst.finishRewind(); return k.takeReturn(t); }
+  if (inst.rewinding) {
+    inst.finishRewind();
+    const status = k.takeReturn(t);
+    // Traced: one event from the call to the return, blocked time included.
+    if (k.trace !== undefined) k.trace.syscall(t, site.name, inst.traceCallCycles, k.now(), status);
+    return status;
+  }
   k.budgetSeen = budget;
   k.statSyscalls[t] = k.statSyscalls[t]! + 1;
   const trace = k.trace;
-  if (trace !== undefined) {
-    const start = k.now();
-    trace.syscall(t, site.name, start, start, -1);
-  }
-  return site.gate(k, t, a, b, c);
+  if (trace === undefined) return site.gate(k, t, a, b, c);
+  const start = k.now();
+  const status = site.gate(k, t, a, b, c);
+  // Blocked: the event is written when the call returns (above), with its status.
+  if (inst.unwinding) inst.traceCallCycles = start;
+  else trace.syscall(t, site.name, start, k.now(), status);
+  return status;
 }
 
 function enterBusRead(site: ImportSite, address: number, budget: number): number {
