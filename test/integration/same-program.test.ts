@@ -2,17 +2,19 @@
  * One small program written in C, Rust and AssemblyScript (test/fixtures/trio) gives the
  * same console output and the same exit status under the kernel: the three UAPIs agree.
  */
-import { describe, expect, it } from 'vitest';
-import { cpSync, mkdirSync, mkdtempSync, writeFileSync } from 'node:fs';
+import { afterAll, describe, expect, it } from 'vitest';
+import { cpSync, mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { buildProject } from '../../toolchain/build/project.js';
 import { runImageFile } from '../../toolchain/run.js';
 
 const fixtures = join(import.meta.dirname, '../fixtures/trio');
+const work = mkdtempSync(join(tmpdir(), 'rampart-trio-'));
+afterAll(() => rmSync(work, { recursive: true, force: true }));
 
 async function runAs(language: 'c' | 'rust' | 'as'): Promise<{ lines: string[]; summary: string }> {
-  const project = mkdtempSync(join(tmpdir(), `rampart-trio-${language}-`));
+  const project = mkdtempSync(join(work, `${language}-`));
   writeFileSync(join(project, 'prj.conf'), 'CONFIG_SCHED_RRMQ=y\n');
   writeFileSync(join(project, 'board.dts'), '/dts-v1/;\n/ { model = "trio"; };\n');
   mkdirSync(join(project, 'apps'));
