@@ -4,12 +4,20 @@
  * An image may come from anywhere, so the essential rules are re-checked before any task
  * runs: every owner names a task of the image; an owned device needs a capability and its
  * owner must hold it; regions do not overlap; DMA streams only move data between `dma-pool`
- * shared memories and devices that their owner owns. Every violation is reported.
+ * shared memories and devices that their owner owns, and their owner holds CAP_DEV_DMA.
+ * On top of that, the Outpost rule that every device, pin, interrupt line, shared memory
+ * and DMA stream has exactly one owner: no two device entries share an id or a path, no two
+ * shared memories or streams share a label, no DMA channel, GPIO pin, GPIO port or IRQ line
+ * is split between two owners. Every violation is reported, each naming both parties.
+ *
+ * The build makes none of these mistakes (toolchain/config/devicetree.ts refuses them with
+ * a fix); they are here because a tampered image can make all of them. Never weaken one
+ * because "the build already checked it".
  */
 
-import type { Board } from '../board.js';
+import type { Board, BoardDevice } from '../board.js';
 import type { ImageTask } from '../image/image.js';
-import { capabilityNames } from '../../toolchain/abi/index.js';
+import { Cap, capabilityNames } from '../../toolchain/abi/index.js';
 
 function hex(v: number): string {
   return `0x${v.toString(16)}`;
@@ -17,6 +25,100 @@ function hex(v: number): string {
 
 function overlaps(a: { baseAddress: number; size: number }, b: { baseAddress: number; size: number }): boolean {
   return a.baseAddress < b.baseAddress + b.size && b.baseAddress < a.baseAddress + a.size;
+}
+
+/**
+ * How the kernel tells which GPIO port a `gpio` device is: by its name, `gpioa` = port 0
+ * (board-runtime-factory.ts attaches the port model the same way). That port index is the
+ * one pins carry (`BoardIo.port`), so a task owning the device reaches all of that port's
+ * pins through its registers.
+ */
+const GPIO_PORT_NAME = /gpio([a-k])$/;
+
+/** The GPIO port a device's registers are, or undefined when it is no GPIO port. */
+export function gpioPortOfDevice(device: Pick<BoardDevice, 'model' | 'name'>): number | undefined {
+  if (device.model !== 'gpio') return undefined;
+  const m = GPIO_PORT_NAME.exec(device.name);
+  return m === null ? undefined : m[1]!.charCodeAt(0) - 'a'.charCodeAt(0);
+}
+
+/** `PA5` for port 0 pin 5 (the board documents pins this way); far ports by number. */
+function pinText(port: number, pin: number): string {
+  return port < 26 ? `pin P${String.fromCharCode(65 + port)}${pin}` : `pin ${pin} of GPIO port ${port}`;
+}
+
+function portText(port: number): string {
+  return port < 26 ? `GPIO port ${String.fromCharCode(65 + port)}` : `GPIO port ${port}`;
+}
+
+/** One thing two devices of different owners both claim. */
+export interface SharedDeviceResource {
+  /**
+   * `pin`: a pin both list in their pins, or one lists and the other holds as its GPIO
+   * port; `port`: two GPIO port devices of one port; `irq`: an interrupt line.
+   */
+  readonly kind: 'pin' | 'port' | 'irq';
+  /** How messages name it: `pin PA5`, `GPIO port A`, `IRQ 38`. */
+  readonly what: string;
+  /** The device listed first in the board. */
+  readonly first: BoardDevice;
+  /** The device listed later, whose owner differs from `first`'s. */
+  readonly second: BoardDevice;
+  /** True when one of the two holds the pin as its whole GPIO port, not as a listed pin. */
+  readonly viaPort: boolean;
+}
+
+/**
+ * Pins, GPIO ports and IRQ lines that devices of different owners share (the kernel, owner
+ * 0, counts as an owner: a task may not drive the console's pins or take its line).
+ *
+ * Each device that conflicts is reported once per resource, against the first device listed
+ * before it with another owner, so a line claimed by many devices gives one entry per
+ * claimer, not one per pair. Shared by the build's `checkBoard` and boot, so both apply
+ * the same rule.
+ */
+export function sharedDeviceResources(devices: readonly BoardDevice[]): SharedDeviceResource[] {
+  const pins = new Map<number, number[]>(); // port * 256 + pin -> device indexes, in table order
+  const ports = new Map<number, number[]>(); // GPIO port -> port devices
+  const irqs = new Map<number, number[]>();
+  const claim = (map: Map<number, number[]>, key: number, index: number): void => {
+    const list = map.get(key);
+    if (list === undefined) map.set(key, [index]);
+    else if (list[list.length - 1] !== index) list.push(index);
+  };
+  devices.forEach((d, i) => {
+    for (const io of d.ios) claim(pins, io.port * 256 + io.pin, i);
+    const port = gpioPortOfDevice(d);
+    if (port !== undefined) claim(ports, port, i);
+    for (const irq of d.irqs) claim(irqs, irq, i);
+  });
+  const out: SharedDeviceResource[] = [];
+  const push = (kind: SharedDeviceResource['kind'], what: string, a: number, b: number, viaPort: boolean): void => {
+    out.push({ kind, what, first: devices[Math.min(a, b)]!, second: devices[Math.max(a, b)]!, viaPort });
+  };
+  /** Each claimer against the first earlier claimer with another owner. */
+  const amongClaimers = (map: Map<number, number[]>, kind: SharedDeviceResource['kind'], what: (key: number) => string): void => {
+    for (const [key, list] of map) {
+      for (let k = 1; k < list.length; k++) {
+        const owner = devices[list[k]!]!.owner;
+        const other = list.slice(0, k).find((j) => devices[j]!.owner !== owner);
+        if (other !== undefined) push(kind, what(key), other, list[k]!, false);
+      }
+    }
+  };
+  amongClaimers(ports, 'port', portText);
+  amongClaimers(pins, 'pin', (key) => pinText(key >>> 8, key & 0xff));
+  // A listed pin inside a GPIO port device of another owner.
+  for (const [key, list] of pins) {
+    const holders = ports.get(key >>> 8);
+    if (holders === undefined) continue;
+    for (const user of list) {
+      const holder = holders.find((h) => devices[h]!.owner !== devices[user]!.owner);
+      if (holder !== undefined) push('pin', pinText(key >>> 8, key & 0xff), holder, user, true);
+    }
+  }
+  amongClaimers(irqs, 'irq', (irq) => `IRQ ${irq}`);
+  return out;
 }
 
 export function checkBoardAtBoot(board: Board, tasks: readonly Pick<ImageTask, 'name' | 'label' | 'capabilities'>[]): string[] {
@@ -28,7 +130,23 @@ export function checkBoardAtBoot(board: Board, tasks: readonly Pick<ImageTask, '
     problems.push(`board: ${what}: owner ${hex(owner)} names no task of the image`);
     return false;
   };
+  /** `owner 0x1000 'uart'`, or `the kernel` for owner 0. */
+  const ownerText = (owner: number): string => {
+    if (owner === 0) return 'the kernel';
+    const task = byLabel.get(owner);
+    return `owner ${hex(owner)}${task !== undefined ? ` '${task.name}'` : ''}`;
+  };
+  /** `/soc/serial@40004400 (owner 0x1000 'uart')`: one party of a conflict. */
+  const party = (path: string, owner: number): string => `${path} (${ownerText(owner)})`;
+
   board.devices.forEach((d, i) => {
+    // One entry per device: a second entry with the same id or path would be a second
+    // owner for it (get_device_handle finds the first, the table lists both).
+    for (let j = 0; j < i; j++) {
+      const o = board.devices[j]!;
+      if (o.path === d.path) problems.push(`board: ${d.path} is listed twice, as device ${o.id} (${ownerText(o.owner)}) and device ${d.id} (${ownerText(d.owner)})`);
+      else if (o.id === d.id) problems.push(`board: ${party(o.path, o.owner)} and ${party(d.path, d.owner)} share device id ${d.id}`);
+    }
     if (!ownerOk(d.owner, d.path)) return;
     if (d.owner !== 0) {
       if (d.capability === 0) problems.push(`board: ${d.path}: owned device with no device capability`);
@@ -40,13 +158,36 @@ export function checkBoardAtBoot(board: Board, tasks: readonly Pick<ImageTask, '
       if (d.size > 0 && o.size > 0 && overlaps(d, o)) problems.push(`board: ${d.path} overlaps ${o.path}`);
     }
   });
+  for (const s of sharedDeviceResources(board.devices)) {
+    problems.push(`board: ${party(s.first.path, s.first.owner)} and ${party(s.second.path, s.second.owner)} share ${s.what}`);
+  }
+
   board.shms.forEach((s, i) => {
     if (s.owner === 0) problems.push(`board: ${s.path}: a shared memory needs an owner task`);
     else ownerOk(s.owner, s.path);
-    for (let j = 0; j < i; j++) if (overlaps(s, board.shms[j]!)) problems.push(`board: ${s.path} overlaps ${board.shms[j]!.path}`);
+    for (let j = 0; j < i; j++) {
+      const o = board.shms[j]!;
+      if (overlaps(s, o)) problems.push(`board: ${s.path} overlaps ${o.path}`);
+      // get_shm_handle takes the label: a repeated one hands out the first SHM only, and
+      // the task metadata of the second's owner lists a label that is someone else's.
+      if (o.label === s.label) problems.push(`board: ${party(o.path, o.owner)} and ${party(s.path, s.owner)} share SHM label ${hex(s.label)}`);
+    }
   });
-  for (const st of board.dmaStreams) {
-    if (!ownerOk(st.owner, st.path)) continue;
+
+  board.dmaStreams.forEach((st, i) => {
+    for (let j = 0; j < i; j++) {
+      const o = board.dmaStreams[j]!;
+      if (o.label === st.label) problems.push(`board: ${party(o.path, o.owner)} and ${party(st.path, st.owner)} share DMA stream label ${hex(st.label)}`);
+      // Streams of one owner may share a channel (one runs at a time); streams of two
+      // owners on one channel would let each reset or reprogram the other's transfer.
+      if (o.controller === st.controller && o.channel === st.channel && o.owner !== st.owner) {
+        problems.push(`board: ${party(o.path, o.owner)} and ${party(st.path, st.owner)} share channel ${st.channel} of DMA controller ${st.controller}`);
+      }
+    }
+    if (st.owner === 0) { problems.push(`board: ${st.path}: a DMA stream needs an owner task`); return; }
+    if (!ownerOk(st.owner, st.path)) return;
+    const task = byLabel.get(st.owner)!;
+    if ((task.capabilities & Cap.DevDma) === 0) problems.push(`board: ${st.path}: owner '${task.name}' lacks ${capabilityNames(Cap.DevDma).join(', ')}`);
     for (const [end, what] of [[st.source, 'source'], [st.dest, 'dest']] as const) {
       if (end.kind === 'shm') {
         const shm = board.shms[end.id];
@@ -59,6 +200,6 @@ export function checkBoardAtBoot(board: Board, tasks: readonly Pick<ImageTask, '
         else if (dev.owner !== st.owner) problems.push(`board: ${st.path}: ${what} ${dev.path} is not owned by the stream's owner`);
       }
     }
-  }
+  });
   return problems;
 }

@@ -18,7 +18,8 @@ import { runImageFile } from '../../toolchain/run.js';
 import { readImage, SectionKind, writeImage } from '../../kernel/image/image.js';
 import { readContainer, writeContainer } from '../../kernel/image/sections.js';
 import { canonicalJson } from '../../kernel/image/json-fields.js';
-import type { Board } from '../../kernel/board.js';
+import type { Board, BoardDevice } from '../../kernel/board.js';
+import { Cap } from '../../toolchain/abi/capabilities.js';
 
 const SAMPLES = join(import.meta.dirname, '../../apps/samples');
 /** Builds compile C and sign: tens of seconds each on a loaded machine. */
@@ -242,7 +243,11 @@ describe('board rules at boot, from a tampered image', () => {
 
   type Mutable<T> = { -readonly [K in keyof T]: T[K] };
   /** A board as the tests edit it (the kernel's types are read-only). */
-  type BoardJson = Omit<Board, 'devices' | 'shms'> & { devices: Mutable<Board['devices'][number]>[]; shms: Mutable<Board['shms'][number]>[] };
+  type BoardJson = Omit<Board, 'devices' | 'shms' | 'dmaStreams'> & {
+    devices: Mutable<Board['devices'][number]>[];
+    shms: Mutable<Board['shms'][number]>[];
+    dmaStreams: Mutable<Board['dmaStreams'][number]>[];
+  };
 
   /**
    * Edit the board section of a built image and re-hash it, as someone who can write an
@@ -264,11 +269,14 @@ describe('board rules at boot, from a tampered image', () => {
    * re-derived from the board it is given, so the task claims agree with the bad board and
    * only the board rules stand between it and the tasks.
    */
-  function rewriteWithBoard(bytes: Uint8Array, edit: (board: BoardJson) => void): Uint8Array {
+  function rewriteWithBoard(bytes: Uint8Array, edit: (board: BoardJson) => void, grant: Readonly<Record<string, number>> = {}): Uint8Array {
     const image = readImage(bytes);
     const board = JSON.parse(JSON.stringify(image.board)) as BoardJson;
     edit(board);
-    return writeImage(image.kernel, image.tasks, board);
+    // `grant` adds capabilities by task name, so that a device given to a task is refused
+    // for the rule under test and not for a missing capability.
+    const tasks = image.tasks.map((t) => ({ ...t, capabilities: t.capabilities | (grant[t.name] ?? 0) }));
+    return writeImage(image.kernel, tasks, board);
   }
 
   async function boot(bytes: Uint8Array, name: string): Promise<Run> {
@@ -280,6 +288,37 @@ describe('board rules at boot, from a tampered image', () => {
   }
 
   const device = (board: BoardJson, name: string) => board.devices.find((d) => d.name === name)!;
+
+  /** The problems of a refused boot, one per line as the CLI prints them. */
+  const refusals = (result: Run): string[] => {
+    expect(result.code).toBe(2);
+    expect(result.lines).toEqual([]);
+    return result.stderr.split('\n').filter((l) => l.startsWith('  - ')).map((l) => l.slice(4));
+  };
+
+  /** Board entries of rampart-m4 nodes, as the build writes them. */
+  const pa5 = { port: 0, pin: 5, mode: 1, af: 0, ppull: 0, speed: 0, pupdr: 0 };
+  const led = (id: number, name: string, path: string, owner: number): BoardDevice =>
+    ({ id, name, path, compatible: 'gpio-leds', owner, baseAddress: 0, size: 0, irqs: [], ios: [pa5], capability: Cap.DevIo, model: 'led' });
+  const gpioa = (owner: number): BoardDevice => ({
+    id: 2, name: 'gpioa', path: '/soc/pinctrl@48000000/gpio@48000000', compatible: 'st,stm32-gpio', owner,
+    baseAddress: 0x48000000, size: 0x400, irqs: [], ios: [], capability: Cap.DevIo, model: 'gpio',
+  });
+  const tim2 = (id: number, owner: number, irq: number): BoardDevice => ({
+    id, name: 'tim2', path: '/soc/timer@40000000', compatible: 'st,stm32-timers', owner,
+    baseAddress: 0x40000000, size: 0x400, irqs: [irq], ios: [], capability: Cap.DevTimer, model: 'timer',
+  });
+  /**
+   * A stream on channel 0 of controller 0 from a device to itself (the uart-echo tasks'
+   * memories are too small for shared memories in the SHM range).
+   */
+  const deviceStream = (board: BoardJson, owner: number, label: number, deviceId: number): void => {
+    const id = board.dmaStreams.length;
+    board.dmaStreams.push({
+      id, path: `/dma-streams/s${id}`, label, owner, channel: 0, controller: 0, streamId: 0,
+      source: { kind: 'device', id: deviceId }, dest: { kind: 'device', id: deviceId }, length: 0x40, circularSource: false, circularDest: false, priority: 1,
+    });
+  };
 
   it('a signed image whose board JSON was edited in place fails its section hash', async () => {
     const text = Buffer.from(uartImage).toString('latin1');
@@ -322,5 +361,84 @@ describe('board rules at boot, from a tampered image', () => {
     const rehashed = await boot(rehashBoard(dmaImage, (b) => { b.shms[1]!.dmaPool = false; }), 'not-dma-pool-rehashed');
     expect(rehashed.code).toBe(2);
     expect(rehashed.stderr).toContain('board: /dma-streams/copy: dest /reserved-memory/dma-dst@40100 is not a dma-pool shared memory');
+  });
+
+  it('refuses a device on the console\'s registers and overlapping shared memories', async () => {
+    const onConsole = await boot(rewriteWithBoard(uartImage, (b) => { device(b, 'usart2').baseAddress = 0x40013800; }), 'device-overlap');
+    expect(refusals(onConsole)).toEqual(['board: /soc/serial@40004400 overlaps /soc/serial@40013800']);
+    const shms = await boot(rewriteWithBoard(dmaImage, (b) => { b.shms[1]!.baseAddress = 0x40080; }), 'shm-overlap');
+    expect(refusals(shms)).toEqual(['board: /reserved-memory/dma-dst@40100 overlaps /reserved-memory/dma-src@40000']);
+  });
+
+  it('refuses two device entries with one id, or one node listed twice for two owners', async () => {
+    const sameId = await boot(rewriteWithBoard(uartImage, (b) => { b.devices.push(tim2(1, 0x2000, 28)); }, { client: Cap.DevTimer }), 'same-id');
+    expect(refusals(sameId)).toEqual([
+      "board: /soc/serial@40004400 (owner 0x1000 'uart') and /soc/timer@40000000 (owner 0x2000 'client') share device id 1",
+    ]);
+    const twice = await boot(rewriteWithBoard(uartImage, (b) => { b.devices.push({ ...device(b, 'usart2'), owner: 0x2000 }); }, { client: Cap.DevBuses }), 'listed-twice');
+    expect(refusals(twice)).toEqual([
+      "board: /soc/serial@40004400 is listed twice, as device 1 (owner 0x1000 'uart') and device 1 (owner 0x2000 'client')",
+      'board: /soc/serial@40004400 overlaps /soc/serial@40004400',
+      "board: /soc/serial@40004400 (owner 0x1000 'uart') and /soc/serial@40004400 (owner 0x2000 'client') share IRQ 38",
+    ]);
+  });
+
+  it('refuses a repeated shared-memory label and a repeated DMA stream label', async () => {
+    const shm = await boot(rewriteWithBoard(dmaImage, (b) => { b.shms[1]!.label = b.shms[0]!.label; }), 'shm-label');
+    expect(refusals(shm)).toEqual([
+      "board: /reserved-memory/dma-src@40000 (owner 0x1000 'copier') and /reserved-memory/dma-dst@40100 (owner 0x1000 'copier') share SHM label 0xd0",
+    ]);
+    const stream = await boot(rewriteWithBoard(dmaImage, (b) => { b.dmaStreams.push({ ...b.dmaStreams[0]!, id: 1, path: '/dma-streams/copy2' }); }), 'stream-label');
+    expect(refusals(stream)).toEqual([
+      "board: /dma-streams/copy (owner 0x1000 'copier') and /dma-streams/copy2 (owner 0x1000 'copier') share DMA stream label 0xc0",
+    ]);
+  });
+
+  it('refuses two owners on one DMA channel', async () => {
+    const result = await boot(rewriteWithBoard(uartImage, (b) => {
+      b.devices.push(tim2(4, 0x2000, 28));
+      deviceStream(b, 0x1000, 0xb0, 1);
+      deviceStream(b, 0x2000, 0xb1, 4);
+    }, { uart: Cap.DevDma, client: Cap.DevDma | Cap.DevTimer }), 'shared-channel');
+    expect(refusals(result)).toEqual([
+      "board: /dma-streams/s0 (owner 0x1000 'uart') and /dma-streams/s1 (owner 0x2000 'client') share channel 0 of DMA controller 0",
+    ]);
+  });
+
+  it('refuses a DMA stream whose owner lacks CAP_DEV_DMA, or that has no owner', async () => {
+    const noCap = await boot(rewriteWithBoard(uartImage, (b) => {
+      b.devices.push(tim2(4, 0x2000, 28));
+      deviceStream(b, 0x2000, 0xb0, 4);
+    }, { client: Cap.DevTimer }), 'stream-no-cap');
+    expect(refusals(noCap)).toEqual(["board: /dma-streams/s0: owner 'client' lacks CAP_DEV_DMA"]);
+    const kernelOwned = await boot(rewriteWithBoard(dmaImage, (b) => { b.dmaStreams[0]!.owner = 0; }), 'stream-no-owner');
+    expect(refusals(kernelOwned)).toEqual(['board: /dma-streams/copy: a DMA stream needs an owner task']);
+  });
+
+  it('refuses one GPIO pin given to devices of two owners', async () => {
+    const result = await boot(rewriteWithBoard(uartImage, (b) => {
+      b.devices.push(led(8, 'led0', '/leds/led-0', 0x1000), led(9, 'led1', '/leds/led-1', 0x2000));
+    }, { uart: Cap.DevIo, client: Cap.DevIo }), 'shared-pin');
+    expect(refusals(result)).toEqual(["board: /leds/led-0 (owner 0x1000 'uart') and /leds/led-1 (owner 0x2000 'client') share pin PA5"]);
+  });
+
+  it('refuses a pin inside a GPIO port device owned by another task', async () => {
+    const result = await boot(rewriteWithBoard(uartImage, (b) => {
+      b.devices.push(led(8, 'led0', '/leds/led-0', 0x1000), gpioa(0x2000));
+    }, { uart: Cap.DevIo, client: Cap.DevIo }), 'pin-in-port');
+    expect(refusals(result)).toEqual([
+      "board: /leds/led-0 (owner 0x1000 'uart') and /soc/pinctrl@48000000/gpio@48000000 (owner 0x2000 'client') share pin PA5",
+    ]);
+  });
+
+  it('refuses an IRQ line shared by two owners, the kernel\'s console included', async () => {
+    const tasks = await boot(rewriteWithBoard(uartImage, (b) => { b.devices.push(tim2(4, 0x2000, 38)); }, { client: Cap.DevTimer }), 'shared-irq');
+    expect(refusals(tasks)).toEqual([
+      "board: /soc/serial@40004400 (owner 0x1000 'uart') and /soc/timer@40000000 (owner 0x2000 'client') share IRQ 38",
+    ]);
+    const console = await boot(rewriteWithBoard(uartImage, (b) => { device(b, 'usart2').irqs = [37]; }), 'console-irq');
+    expect(refusals(console)).toEqual([
+      "board: /soc/serial@40013800 (the kernel) and /soc/serial@40004400 (owner 0x1000 'uart') share IRQ 37",
+    ]);
   });
 });
