@@ -351,6 +351,61 @@ describe('checkBoard', () => {
     ]);
   });
 
+  it('refuses a pin used by devices of two owners', async () => {
+    // led1 re-pointed at led0's pin: the second LED's owner would drive the first's pin.
+    expect(await check(`&led0 { outpost,owner = <0x1000>; status = "okay"; };
+&led1 { outpost,owner = <0x2000>; status = "okay"; pinctrl-0 = <&led0_pa5>; };`)).toEqual([
+      'board.dts: /leds/led-1: pin PA5 is also used by /leds/led-0 (owner 0x1000), but this node\'s owner is 0x2000; a pin has one owner: point pinctrl-0 of one of them at another pin, or give both the same owner',
+    ]);
+    // A private pin node on the same port and pin is the same pin.
+    expect(await check(`&pinctrl { other_pa5: other-pa5 { pinmux = <&gpioa 5 RAMPART_PIN_MODE_INPUT>; }; };
+&led0 { outpost,owner = <0x1000>; status = "okay"; };
+&button0 { outpost,owner = <0x2000>; status = "okay"; pinctrl-0 = <&other_pa5>; };`)).toEqual([
+      'board.dts: /buttons/button-0: pin PA5 is also used by /leds/led-0 (owner 0x1000), but this node\'s owner is 0x2000; a pin has one owner: point pinctrl-0 of one of them at another pin, or give both the same owner',
+    ]);
+  });
+
+  it('refuses a pin inside a GPIO port owned by another task', async () => {
+    expect(await check(`&gpioa { outpost,owner = <0x2000>; };
+&led0 { outpost,owner = <0x1000>; status = "okay"; };`)).toEqual([
+      'board.dts: /leds/led-0: pin PA5 is also used by /soc/pinctrl@48000000/gpio@48000000 (owner 0x2000), but this node\'s owner is 0x1000; the owner of a GPIO port owns all 16 of its pins: leave the port to the kernel (no outpost,owner), or give both the same owner',
+    ]);
+    // The port listed after the pin's device: the message lands on the port.
+    expect(await check(`&usart2 { outpost,owner = <0x1000>; status = "okay"; pinctrl-0 = <&button0_pc13>; };
+&gpioc { outpost,owner = <0x2000>; };`)).toEqual([
+      'board.dts: /soc/pinctrl@48000000/gpio@48000800: pin PC13 is also used by /soc/serial@40004400 (owner 0x1000), but this node\'s owner is 0x2000; the owner of a GPIO port owns all 16 of its pins: leave the port to the kernel (no outpost,owner), or give both the same owner',
+    ]);
+  });
+
+  it('refuses two GPIO port nodes of one port with two owners', async () => {
+    // The kernel knows a port device by its name (gpioa = port 0), so this unlabelled node
+    // named gpioa would be a second way into port A.
+    expect(await check(`&gpioa { outpost,owner = <0x1000>; };
+&{/soc} { gpioa { compatible = "st,stm32-gpio"; reg = <0x48001000 0x400>; status = "okay"; outpost,owner = <0x2000>; }; };`)).toEqual([
+      'board.dts: /soc/gpioa: GPIO port A is also used by /soc/pinctrl@48000000/gpio@48000000 (owner 0x1000), but this node\'s owner is 0x2000; a GPIO port has one owner: keep one node for it',
+    ]);
+  });
+
+  it('accepts pins and ports shared by devices of one owner', async () => {
+    expect(await check(`&gpioa { outpost,owner = <0x1000>; };
+&led0 { outpost,owner = <0x1000>; status = "okay"; };
+&led1 { outpost,owner = <0x1000>; status = "okay"; pinctrl-0 = <&led0_pa5>; };
+&button0 { outpost,owner = <0x2000>; status = "okay"; };`)).toEqual([]);
+  });
+
+  it('refuses an IRQ line used by devices of two owners, the console included', async () => {
+    expect(await check(`&usart2 { outpost,owner = <0x1000>; status = "okay"; };
+&rng { outpost,owner = <0x2000>; status = "okay"; interrupts = <38>; };`)).toEqual([
+      'board.dts: /soc/rng@50060800: IRQ 38 is also used by /soc/serial@40004400 (owner 0x1000), but this node\'s owner is 0x2000; an interrupt line goes to one owner: fix the interrupts of one of them, or give both the same owner',
+    ]);
+    expect(await check('&usart2 { outpost,owner = <0x1000>; status = "okay"; interrupts = <37>; };')).toEqual([
+      'board.dts: /soc/serial@40004400: IRQ 37 is also used by /soc/serial@40013800 (owned by the kernel), but this node\'s owner is 0x1000; an interrupt line goes to one owner: fix the interrupts of one of them, or give both the same owner',
+    ]);
+    // One owner may have two devices on one line.
+    expect(await check(`&usart2 { outpost,owner = <0x1000>; status = "okay"; };
+&led0 { outpost,owner = <0x1000>; status = "okay"; interrupts = <38>; };`)).toEqual([]);
+  });
+
   it('lists every violation at once', async () => {
     const found = await check('&usart2 { outpost,owner = <0xbeef>; status = "okay"; };\n&tim2 { outpost,owner = <0x1000>; status = "okay"; };', []);
     expect(found).toEqual([

@@ -26,6 +26,7 @@ import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import type { Board, BoardDevice, BoardDmaStream, BoardIo, BoardShm, DeviceModelKind, DmaEndpoint } from '../../kernel/board.js';
+import { sharedDeviceResources } from '../../kernel/boot/board-check.js';
 import { CAPABILITIES, Cap } from '../abi/capabilities.js';
 import { FdtError, cells, parseFdt, strings, walk, type FdtNode } from './fdt.js';
 
@@ -943,10 +944,24 @@ export interface BoardTask {
   readonly configFile: string;
 }
 
+/** The remedy of each kind of resource that two owners share. */
+const SHARED_FIX = {
+  pin: 'a pin has one owner: point pinctrl-0 of one of them at another pin, or give both the same owner',
+  'port-pin': 'the owner of a GPIO port owns all 16 of its pins: leave the port to the kernel (no outpost,owner), or give both the same owner',
+  port: 'a GPIO port has one owner: keep one node for it',
+  irq: 'an interrupt line goes to one owner: fix the interrupts of one of them, or give both the same owner',
+} as const;
+
 const capName = (cap: number): string => CAPABILITIES.find((c) => 1 << c.bit === cap)?.name ?? hex(cap);
 
 /**
  * Check a board against the project's tasks (spec §6.3–§6.5 plus Rampart's build-time rules).
+ *
+ * Ownership is exclusive: besides owners that name tasks holding the capability, no two
+ * devices share registers, and no pin, GPIO port or IRQ line is used by devices of two
+ * owners. A GPIO port node owned by a task gives it all 16 pins of that port, so a pin in
+ * it may only be listed by devices of the same owner. The kernel (owner 0, the console)
+ * counts as an owner. Boot re-checks the same rules on the image (kernel/boot/board-check.ts).
  *
  * @param dtsFile how messages name the board file (e.g. `board.dts`).
  * @returns every violation, one message each (`file: node path: problem; fix`); empty when
@@ -988,6 +1003,13 @@ export function checkBoard(board: Board, tasks: readonly BoardTask[], dtsFile: s
     }
   };
   overlaps(board.devices, 'two devices cannot share registers: fix the reg of one');
+  // Pins, GPIO ports and IRQ lines have one owner each (the kernel counts as one: the
+  // console's). Boot applies the same function to the image's board.
+  for (const s of sharedDeviceResources(board.devices)) {
+    const first = s.first.owner === 0 ? 'owned by the kernel' : `owner ${hex(s.first.owner)}`;
+    const second = s.second.owner === 0 ? 'this node is the kernel\'s' : `this node's owner is ${hex(s.second.owner)}`;
+    say(s.second.path, `${s.what} is also used by ${s.first.path} (${first}), but ${second}; ${SHARED_FIX[s.kind === 'pin' && s.viaPort ? 'port-pin' : s.kind]}`);
+  }
   overlaps(board.shms, 'move one of the shared memories');
 
   // Shared memories: owner, unique labels.
