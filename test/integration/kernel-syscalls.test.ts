@@ -4,7 +4,8 @@
  */
 import { describe, expect, it } from 'vitest';
 import { Cap, ExitPolicy } from '../../toolchain/abi/index.js';
-import { runWat, taskWat } from '../helpers/wat.js';
+import { bootImage } from '../../kernel/boot/boot.js';
+import { buildWatImage, runWat, taskWat, type TestTask } from '../helpers/wat.js';
 
 const r = (expr: string) => `(call $report ${expr})`;
 
@@ -136,6 +137,127 @@ describe('wait_for_event, sleep and alarms', () => {
   });
 });
 
+describe('shallow and deep sleep against events', () => {
+  it('a shallow sleeper is woken with INTR by a signal, an IPC and its alarm; a deep sleeper by none of them', () => {
+    // s (first to run) sleeps shallowly three times, woken each time by a different event
+    // that it then takes; t times its sends with sleeps. Then s arms an alarm and sleeps
+    // deeply for 30 ms, during which the alarm fires and t sends a signal and an IPC: s
+    // wakes on TIMEOUT and finds the three events queued (its own slot first: the alarm).
+    const s = taskWat({
+      imports: ['log', 'sleep', 'alarm', 'wait_for_event', 'get_process_handle', 'get_cycle'],
+      body: `(drop (call $get_process_handle (i32.const 2))) (local.set $h (i32.load (i32.const 1024)))
+        ${r('(call $sleep (i32.const 1000) (i32.const 0))')}
+        ${r('(call $wait_for_event (i32.const 2) (i32.const -1))')} ${r('(i32.load (i32.const 1032))')}
+        ${r('(call $sleep (i32.const 1000) (i32.const 0))')}
+        ${r('(call $wait_for_event (i32.const 1) (i32.const -1))')} ${r('(i32.load8_u (i32.const 1025))')}
+        ${r('(call $alarm (i32.const 5) (i32.const 0))')}
+        ${r('(call $sleep (i32.const 1000) (i32.const 0))')}
+        ${r('(call $wait_for_event (i32.const 2) (i32.const -1))')} ${r('(i32.load (i32.const 1032))')}
+        ${r('(call $alarm (i32.const 2) (i32.const 0))')}
+        (drop (call $get_cycle (i32.const 3))) (local.set $i (i32.load (i32.const 1024)))
+        ${r('(call $sleep (i32.const 30) (i32.const 1))')}
+        (drop (call $get_cycle (i32.const 3))) ${r('(i32.sub (i32.load (i32.const 1024)) (local.get $i))')}
+        ${r('(call $wait_for_event (i32.const 15) (i32.const -1))')} ${r('(i32.load8_u (i32.const 1024))')} ${r('(i32.load (i32.const 1032))')}
+        ${r('(call $wait_for_event (i32.const 15) (i32.const -1))')} ${r('(i32.load8_u (i32.const 1024))')} ${r('(i32.eq (i32.load (i32.const 1028)) (local.get $h))')} ${r('(i32.load (i32.const 1032))')}
+        ${r('(call $wait_for_event (i32.const 15) (i32.const -1))')} ${r('(i32.load8_u (i32.const 1024))')} ${r('(i32.load8_u (i32.const 1025))')}`,
+    });
+    const t = taskWat({
+      imports: ['log', 'sleep', 'send_signal', 'send_ipc', 'get_process_handle'],
+      body: `(drop (call $get_process_handle (i32.const 1))) (local.set $h (i32.load (i32.const 1024)))
+        ${r('(call $send_signal (local.get $h) (i32.const 11))')}
+        (drop (call $sleep (i32.const 2) (i32.const 0)))
+        ${r('(call $send_ipc (local.get $h) (i32.const 3))')}
+        (drop (call $sleep (i32.const 10) (i32.const 0)))
+        ${r('(call $send_signal (local.get $h) (i32.const 12))')}
+        ${r('(call $send_ipc (local.get $h) (i32.const 6))')}`,
+    });
+    const run = runWat([{ name: 's', label: 1, priority: 5, wat: s }, { name: 't', label: 2, wat: t }]);
+    expect(run.lines).toEqual([
+      '[t] s=00', // USR1 sent: s woken, t goes on (no preemption)
+      '[s] s=09', '[s] s=00', '[s] s=11', // INTR by the signal, then the signal itself
+      '[s] s=09', '[s] s=00', '[s] s=03', // INTR by the IPC, then the IPC (3 bytes): t is released
+      '[s] s=00', // alarm armed (t, released, waits for s to block)
+      '[t] s=00', // t's send returned OK; t sleeps
+      '[s] s=09', '[s] s=00', '[s] s=02', // INTR by the alarm, then SIGNAL_ALARM
+      '[s] s=00', // second alarm armed; s sleeps deeply
+      '[t] s=00', // USR2 sent to the deep sleeper; then t blocks sending its IPC
+      '[s] s=07', '[s] s=30', // TIMEOUT, woken by nothing but the delay: the whole 30 ms
+      '[s] s=00', '[s] s=02', '[s] s=02', // the alarm (own slot, index 0, comes first)
+      '[s] s=00', '[s] s=02', '[s] s=01', '[s] s=12', // USR2 from t
+      '[s] s=00', '[s] s=01', '[s] s=06', // t's IPC
+      '[t] s=00',
+    ]);
+  });
+});
+
+describe('alarm table', () => {
+  it('holds CONFIG_MAX_TASKS alarms shared by all tasks; then BUSY, one-shot and periodic alike', () => {
+    // a arms 5 far alarms and sleeps; b fills the rest of the table, is refused, frees one
+    // and arms again; a then stops its five.
+    const far = 60_000;
+    const a = taskWat({
+      imports: ['log', 'alarm', 'sleep'],
+      body: `(loop $l (drop (call $alarm (i32.const ${far}) (i32.const 0))) (local.set $i (i32.add (local.get $i) (i32.const 1))) (br_if $l (i32.lt_u (local.get $i) (i32.const 5))))
+        (drop (call $sleep (i32.const 5) (i32.const 0)))
+        (loop $l (if (i32.eqz (call $alarm (i32.const ${far}) (i32.const 2))) (then (local.set $j (i32.add (local.get $j) (i32.const 1))) (br $l))))
+        ${r('(local.get $j)')}`,
+    });
+    const b = taskWat({
+      imports: ['log', 'alarm'],
+      body: `(block $full (loop $l
+          (local.set $k (call $alarm (i32.const ${far + 1}) (i32.const 0)))
+          (br_if $full (local.get $k))
+          (local.set $i (i32.add (local.get $i) (i32.const 1)))
+          (br $l)))
+        ${r('(local.get $i)')} ${r('(local.get $k)')}
+        ${r(`(call $alarm (i32.const ${far + 1}) (i32.const 1))`)}
+        ${r(`(call $alarm (i32.const ${far + 1}) (i32.const 2))`)}
+        ${r(`(call $alarm (i32.const ${far + 1}) (i32.const 1))`)}
+        ${r(`(call $alarm (i32.const 7) (i32.const 0))`)}`,
+    });
+    const run = runWat([{ name: 'a', label: 1, priority: 5, wat: a }, { name: 'b', label: 2, wat: b }]);
+    // b: 3 entries left of 8, then BUSY for a one-shot and a periodic; a stop makes room
+    expect(run.lines).toEqual(['[b] s=03', '[b] s=04', '[b] s=04', '[b] s=00', '[b] s=00', '[b] s=04', '[a] s=05']);
+  });
+});
+
+describe('wait_for_event order', () => {
+  it('signals before IPCs, and within each, the lowest sender index first, whatever the arrival order', () => {
+    // r sleeps deeply while s2 (index 1) sends first, a signal then an IPC, and s1
+    // (index 0) second, a signal then an IPC.
+    const sender = (signal: number, byte: number) => taskWat({
+      imports: ['log', 'send_signal', 'send_ipc', 'get_process_handle'],
+      body: `(drop (call $get_process_handle (i32.const 3))) (local.set $h (i32.load (i32.const 1024)))
+        (drop (call $send_signal (local.get $h) (i32.const ${signal})))
+        (i32.store8 (i32.const 1024) (i32.const ${byte}))
+        (drop (call $send_ipc (local.get $h) (i32.const 1)))`,
+    });
+    const take = `${r('(call $wait_for_event (i32.const 15) (i32.const -1))')} ${r('(i32.load8_u (i32.const 1024))')}
+      ${r('(select (i32.const 1) (i32.const 2) (i32.eq (i32.load (i32.const 1028)) (local.get $i)))')}
+      ${r('(select (i32.load8_u (i32.const 1032)) (i32.load (i32.const 1032)) (i32.eq (i32.load8_u (i32.const 1024)) (i32.const 1)))')}`;
+    const receiver = taskWat({
+      imports: ['log', 'sleep', 'wait_for_event', 'get_process_handle'],
+      body: `(drop (call $get_process_handle (i32.const 1))) (local.set $i (i32.load (i32.const 1024)))
+        (drop (call $sleep (i32.const 10) (i32.const 1)))
+        ${take} ${take} ${take} ${take}
+        ${r('(call $wait_for_event (i32.const 15) (i32.const -1))')}`,
+    });
+    const run = runWat([
+      { name: 's1', label: 1, priority: 3, wat: sender(11, 41) },
+      { name: 's2', label: 2, priority: 4, wat: sender(12, 42) },
+      { name: 'r', label: 3, priority: 5, wat: receiver },
+    ]);
+    // each event: status, type, sender (1 = s1, 2 = s2), payload (signal number or first byte)
+    expect(run.lines).toEqual([
+      '[r] s=00', '[r] s=02', '[r] s=01', '[r] s=11',
+      '[r] s=00', '[r] s=02', '[r] s=02', '[r] s=12',
+      '[r] s=00', '[r] s=01', '[r] s=01', '[r] s=41',
+      '[r] s=00', '[r] s=01', '[r] s=02', '[r] s=42',
+      '[r] s=08',
+    ]);
+  });
+});
+
 describe('IPC', () => {
   const sender = (target: number, len: number, extra = '') => taskWat({
     imports: ['log', 'send_ipc', 'get_process_handle', 'wait_for_event'],
@@ -188,6 +310,18 @@ describe('IPC', () => {
     // c is refused; when c then ends, b (blocked on c) gets INTR, ends, and so a gets INTR.
     expect(run.lines).toEqual(['[c] s=10', '[b] s=09', '[a] s=09']);
   });
+  it('SIGNAL_PIPE carries the dead task\'s handle as its source, whether it died during or before the send', () => {
+    const extra = `${r('(call $wait_for_event (i32.const 2) (i32.const -1))')} ${r('(i32.load (i32.const 1032))')}
+      ${r('(i32.eq (i32.load (i32.const 1028)) (local.get $h))')}
+      (memory.copy (i32.const 1024) (i32.const 4096) (i32.const 5))
+      ${r('(call $send_ipc (local.get $h) (i32.const 5))')}
+      ${r('(call $wait_for_event (i32.const 2) (i32.const -1))')} ${r('(i32.load (i32.const 1032))')}
+      ${r('(i32.eq (i32.load (i32.const 1028)) (local.get $h))')}`;
+    const dies = taskWat({ imports: ['log', 'exit'], body: '(drop (call $exit (i32.const 0)))' });
+    const run = runWat([{ name: 'a', label: 1, priority: 5, wat: sender(2, 5, extra) }, { name: 'b', label: 2, wat: dies }]);
+    // blocked when b exits: INTR, then PIPE from b; sending to the dead b: INTR at once, PIPE again
+    expect(run.lines).toEqual(['[a] s=09', '[a] s=00', '[a] s=07', '[a] s=01', '[a] s=09', '[a] s=00', '[a] s=07', '[a] s=01']);
+  });
   it('a sender whose target dies resumes with INTR and receives SIGNAL_PIPE from it', () => {
     const dies = taskWat({ imports: ['log', 'exit'], body: '(drop (call $exit (i32.const 0)))' });
     const extra = `${r('(call $wait_for_event (i32.const 2) (i32.const -1))')} ${r('(i32.load (i32.const 1032))')}`;
@@ -223,6 +357,35 @@ describe('signals', () => {
     });
     const run = runWat([{ name: 'a', label: 1, priority: 5, wat: a }, { name: 'b', label: 2, wat: b }]);
     expect(run.lines).toEqual(['[a] s=00', '[a] s=04', '[a] s=01', '[a] s=01', '[a] s=01', '[b] s=00', '[b] s=02', '[b] s=04', '[b] s=11', '[b] s=08']);
+  });
+  it('self-signal is allowed in the autotest flavour: stored, BUSY while pending, delivered from its own handle', () => {
+    const body = `(drop (call $get_process_handle (i32.const 1))) (local.set $h (i32.load (i32.const 1024)))
+      ${r('(call $send_signal (local.get $h) (i32.const 11))')} ${r('(call $send_signal (local.get $h) (i32.const 11))')}
+      ${r('(call $wait_for_event (i32.const 2) (i32.const -1))')} ${r('(i32.load8_u (i32.const 1024))')}
+      ${r('(i32.eq (i32.load (i32.const 1028)) (local.get $h))')} ${r('(i32.load (i32.const 1032))')}`;
+    const wat = taskWat({ imports: ['log', 'send_signal', 'get_process_handle', 'wait_for_event'], body });
+    expect(runWat([{ name: 'a', label: 1, wat }], { buildTarget: 'autotest' }).lines).toEqual(['[a] s=00', '[a] s=04', '[a] s=00', '[a] s=02', '[a] s=01', '[a] s=11']);
+    // outside autotest: INVALID twice, nothing pending
+    expect(runWat([{ name: 'a', label: 1, wat }]).lines.slice(0, 3)).toEqual(['[a] s=01', '[a] s=01', '[a] s=08']);
+  });
+  it('domains: IPC and signals to a valid handle of another domain are DENIED, to the same domain they go through', () => {
+    const tasks = (other: number): TestTask[] => [
+      { name: 'a', label: 1, domain: 1, wat: taskWat({
+        imports: ['log', 'send_signal', 'send_ipc', 'get_process_handle'],
+        body: `${r(`(call $send_signal (i32.const ${other}) (i32.const 11))`)} ${r(`(call $send_ipc (i32.const ${other}) (i32.const 4))`)}
+          (drop (call $get_process_handle (i32.const 3)))
+          ${r('(call $send_signal (i32.load (i32.const 1024)) (i32.const 11))')}`,
+      }) },
+      { name: 'b', label: 2, domain: 2, wat: taskWat({ imports: ['log', 'wait_for_event'], body: r('(call $wait_for_event (i32.const 3) (i32.const 5))') }) },
+      { name: 'c', label: 3, domain: 1, wat: taskWat({ imports: ['log', 'wait_for_event'], body: `${r('(call $wait_for_event (i32.const 2) (i32.const 5))')} ${r('(i32.load (i32.const 1032))')}` }) },
+    ];
+    // No task of domain 1 can learn b's handle (get_process_handle is DENIED): the test reads
+    // it from a first boot of the same tasks, since handles depend only on the seed.
+    const probe = bootImage(buildWatImage(tasks(0)), { seed: 1, console: { line: () => undefined } });
+    const handleOfB = probe.handle[1]!;
+    const run = runWat(tasks(handleOfB));
+    expect(run.kernel.handle[1]).toBe(handleOfB);
+    expect(run.lines).toEqual(['[a] s=02', '[a] s=02', '[a] s=00', '[c] s=00', '[c] s=11', '[b] s=07']);
   });
   it('domains: handles, IPC and signals across domains are DENIED', () => {
     const a = taskWat({ imports: ['log', 'get_process_handle'], body: `${r('(call $get_process_handle (i32.const 2))')} ${r('(call $get_process_handle (i32.const 0xcafe))')}` });
