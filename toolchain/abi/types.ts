@@ -148,3 +148,92 @@ export const UAPI_ENUMS: readonly ConstGroup[] = [
   { cType: 'EraseType', doc: 'clean_svcexchange erase type', members: [{ c: 'SVC_ERASETYPE_ZEROFIY', value: 0x5a }, { c: 'SVC_ERASETYPE_RANDOM', value: 0xa5 }] },
   { cType: 'EraseMode', doc: 'clean_svcexchange erase mode', members: [{ c: 'SVC_ERASEMODE_USER', value: 0x72 }, { c: 'SVC_ERASEMODE_KERNEL', value: 0x27 }] },
 ];
+
+/** A member of a DMA enumeration: its C constant, its value and its Rust variant. */
+export interface DmaEnumMember {
+  readonly c: string;
+  readonly value: number;
+  /** Variant name in `sentry_uapi::systypes::dma` (also the AssemblyScript member name). */
+  readonly rust: string;
+}
+
+/** A DMA enumeration of `uapi/dma.h` (spec §2.11), with its Rust type name. */
+export interface DmaEnumGroup extends ConstGroup {
+  /** Rust (and AssemblyScript) type name, e.g. `GpdmaChanInt`. */
+  readonly rust: string;
+  readonly members: readonly DmaEnumMember[];
+}
+
+/**
+ * The GPDMA enumerations of `uapi/dma.h` (spec §2.11), in header order. The kernel writes
+ * the `gpdma_stream_cfg_t` of `dma_get_stream_info` with these values; the C, Rust and
+ * AssemblyScript SDKs spell them from this table. `gpdma_chan_state` is the hardware channel
+ * state, not what a DMA event carries (spec §4.10: the kernel's stream state).
+ */
+export const DMA_ENUMS: readonly DmaEnumGroup[] = [
+  {
+    cType: 'gpdma_chan_int', rust: 'GpdmaChanInt', doc: 'channel interrupt bits', members: [
+      { c: 'GPDMA_INT_TC', value: 1, rust: 'TransferComplete' },
+      { c: 'GPDMA_INT_HT', value: 2, rust: 'HalfTransfer' },
+      { c: 'GPDMA_INT_ERROR', value: 4, rust: 'Error' },
+    ],
+  },
+  {
+    cType: 'gpdma_transfer_type', rust: 'GpdmaTransferType', doc: 'transfer direction', members: [
+      { c: 'GPDMA_TRANSFER_MEMORY_TO_DEVICE', value: 0, rust: 'MemoryToDevice' },
+      { c: 'GPDMA_TRANSFER_DEVICE_TO_MEMORY', value: 1, rust: 'DeviceToMemory' },
+      { c: 'GPDMA_TRANSFER_MEMORY_TO_MEMORY', value: 2, rust: 'MemoryToMemory' },
+      { c: 'GPDMA_TRANSFER_DEVICE_TO_DEVICE', value: 3, rust: 'DeviceToDevice' },
+    ],
+  },
+  {
+    cType: 'gpdma_transfer_mode', rust: 'GpdmaTransferMode', doc: 'address increment bits', members: [
+      { c: 'GPDMA_TRANSFER_MODE_INCREMENT_NONE', value: 0, rust: 'IncrementNone' },
+      { c: 'GPDMA_TRANSFER_MODE_INCREMENT_SRC', value: 1, rust: 'IncrementSrc' },
+      { c: 'GPDMA_TRANSFER_MODE_INCREMENT_DEST', value: 2, rust: 'IncrementDest' },
+    ],
+  },
+  {
+    cType: 'gpdma_beat_len', rust: 'GpdmaBeatLen', doc: 'beat length of one side of a transfer', members: [
+      { c: 'GPDMA_BEAT_LEN_BYTE', value: 0, rust: 'Byte' },
+      { c: 'GPDMA_BEAT_LEN_HALFWORD', value: 1, rust: 'Halfword' },
+      { c: 'GPDMA_BEAT_LEN_WORD', value: 2, rust: 'Word' },
+    ],
+  },
+  {
+    cType: 'gpdma_priority', rust: 'GpdmaPriority', doc: 'channel priority', members: [
+      { c: 'GPDMA_PRIORITY_LOW', value: 0, rust: 'Low' },
+      { c: 'GPDMA_PRIORITY_MEDIUM', value: 1, rust: 'Medium' },
+      { c: 'GPDMA_PRIORITY_HIGH', value: 2, rust: 'High' },
+      { c: 'GPDMA_PRIORITY_VERY_HIGH', value: 3, rust: 'VeryHigh' },
+    ],
+  },
+  {
+    cType: 'gpdma_chan_state', rust: 'GpdmaChanState', doc: 'hardware channel state (not the payload of a DMA event)', members: [
+      { c: 'GPDMA_STATE_IDLE', value: 1, rust: 'Idle' },
+      { c: 'GPDMA_STATE_RUNNING', value: 2, rust: 'Running' },
+      { c: 'GPDMA_STATE_ABORTED', value: 3, rust: 'Aborted' },
+      { c: 'GPDMA_STATE_SUSPENDED', value: 4, rust: 'Suspended' },
+      { c: 'GPDMA_STATE_TRANSMISSION_FAILURE', value: 5, rust: 'TransmissionFailure' },
+      { c: 'GPDMA_STATE_CONFIGURATION_FAILURE', value: 6, rust: 'ConfigurationFailure' },
+      { c: 'GPDMA_STATE_OVERRUN', value: 7, rust: 'Overrun' },
+      { c: 'GPDMA_STATE_TRANSFER_COMPLETE', value: 8, rust: 'TransferComplete' },
+      { c: 'GPDMA_STATE_HALF_TRANSFER', value: 9, rust: 'HalfTransfer' },
+    ],
+  },
+];
+
+/**
+ * Layout of `gpdma_stream_cfg_t` / Rust `GpdmaStreamConfig` on wasm32 (spec §2.11): 32
+ * bytes, alignment 4, what `dma_get_stream_info` writes at offset 0 of the exchange area.
+ * Field → [byte offset, size].
+ */
+export const GPDMA_STREAM_CFG_LAYOUT = {
+  channel: [0, 2], stream: [2, 2], controller: [4, 2], transfer_type: [6, 2],
+  source: [8, 4], dest: [12, 4], transfer_len: [16, 4],
+  circular_source: [20, 1], circular_dest: [21, 1], interrupts: [22, 1], is_triggered: [23, 1],
+  trigger: [24, 1], priority: [25, 1], transfer_mode: [26, 1], src_beat_len: [27, 1], dest_beat_len: [28, 1],
+} as const satisfies Readonly<Record<string, readonly [number, 1 | 2 | 4]>>;
+
+/** Size of `gpdma_stream_cfg_t` on wasm32 (29 bytes of fields, padded to alignment 4). */
+export const GPDMA_STREAM_CFG_SIZE = 32;

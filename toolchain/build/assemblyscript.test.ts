@@ -340,6 +340,43 @@ describe('buildAsApp (real compiles)', () => {
     expect([...Buffer.from(run.logs[0] ?? '', 'utf8').subarray(0, 4)]).toEqual([1, 2, 3, 4]);
   }, COMPILE_TIMEOUT);
 
+  it('decodes the gpdma_stream_cfg_t the kernel writes, field by field, and spells the DMA enums and dev types (fake imports)', async () => {
+    const dir = await makeApp('dma-types', {
+      'assembly/index.ts': [
+        'import { syscall, Status, readGpdmaStreamConfig, GpdmaTransferType, GpdmaPriority, GpdmaChanInt, GpdmaChanState, GPDMA_STREAM_CFG_SIZE, dev } from "rampart";',
+        '',
+        'export function main(): i32 {',
+        '  if (syscall.dma_get_stream_info(0x40200000) != Status.Ok) return 1;',
+        '  const c = readGpdmaStreamConfig();',
+        '  if (c.channel != 3 || c.stream != 0x1234 || c.controller != 1 || c.transfer_type != <u16>GpdmaTransferType.MemoryToMemory) return 2;',
+        '  if (c.source != 0x40000 || c.dest != 0x40100 || c.transfer_len != 0x40) return 3;',
+        '  if (!c.circular_source || c.circular_dest || c.interrupts != <u8>(GpdmaChanInt.TransferComplete | GpdmaChanInt.Error) || c.is_triggered) return 4;',
+        '  if (c.trigger != 7 || c.priority != <u8>GpdmaPriority.High || c.transfer_mode != 2 || c.src_beat_len != 1 || c.dest_beat_len != 2) return 5;',
+        '  if (GPDMA_STREAM_CFG_SIZE != 32 || GpdmaChanState.HalfTransfer != 9) return 6;',
+        '  const d = new dev.DevInfo(8, false, 0x48000000, 0x400, [new dev.ItInfo(37)], []);',
+        '  const shm = new dev.ShmInfo(0xd0, true, true, 0x40000, 0x100);',
+        '  if (d.num_interrupt != 1 || d.num_ios != 0 || d.its[0].it_num != 37 || !shm.dmapool) return 7;',
+        '  return 0;',
+        '}',
+        '',
+      ].join('\n'),
+    });
+    const result = await buildAsApp(options(dir, 'dma-types'));
+    const run = runTask(result.wasm, {
+      dma_get_stream_info: (r) => {
+        // As kernel/syscalls/gate-dma.ts writes it (spec 2.11 offsets).
+        const v = new DataView(r.memory.buffer, r.exchange, 32);
+        v.setUint16(0, 3, true); v.setUint16(2, 0x1234, true); v.setUint16(4, 1, true); v.setUint16(6, 2, true);
+        v.setUint32(8, 0x40000, true); v.setUint32(12, 0x40100, true); v.setUint32(16, 0x40, true);
+        for (const [at, byte] of [[20, 1], [21, 0], [22, 5], [23, 0], [24, 7], [25, 2], [26, 2], [27, 1], [28, 2]] as const) v.setUint8(at, byte);
+        return Status.Ok;
+      },
+    });
+    expect(run.exit).toBe(0);
+    // log: the bounds checks of its[0] may abort, and abort logs.
+    expect(importNames(result.wasm)).toEqual(['rampart.dma_get_stream_info', 'rampart.exit', 'rampart.log']);
+  }, COMPILE_TIMEOUT);
+
   it('routes abort to a log line with the real file:line and exit 134', async () => {
     const dir = await makeApp('aborts', {
       'assembly/index.ts': [

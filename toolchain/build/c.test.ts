@@ -7,6 +7,7 @@
  * unit test of the C wrappers, not of the kernel.
  */
 
+import { readFileSync } from 'node:fs';
 import { mkdtemp, mkdir, rm, writeFile } from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
@@ -14,6 +15,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 
 import { Status } from '../abi/status.js';
 import { BUS_IMPORTS, SYSCALLS } from '../abi/syscalls.js';
+import { DMA_ENUMS, GPDMA_STREAM_CFG_LAYOUT } from '../abi/types.js';
 import { C_BUS_HEADER, C_IMPORTS_HEADER, C_PUBLIC_HEADERS, busHelperName, cPrototype, generateCHeaders } from '../sdk/c-headers.js';
 import { BuildError, buildCApp, type CBuildOptions } from './c.js';
 
@@ -102,6 +104,32 @@ describe('generated C headers (no compiler)', () => {
   });
 });
 
+describe('uapi/dma.h and uapi/device.h (no compiler)', () => {
+  const headers = generateCHeaders({ exchangeAreaLen: 128 });
+  const dma = headers['uapi/dma.h'] ?? '';
+
+  it('spells every GPDMA enumeration and the stream configuration from the ABI table, as the Rust crate does (drift check)', () => {
+    const rust = readFileSync(path.resolve(import.meta.dirname, '../../uapi-rust/sentry-uapi/src/systypes.rs'), 'utf8');
+    for (const group of DMA_ENUMS) {
+      expect(dma).toContain(`typedef enum ${group.cType} {`);
+      expect(dma).toContain(`} ${group.cType}_t;`);
+      const rustEnum = new RegExp(`pub enum ${group.rust} \\{([^}]*)\\}`).exec(rust)?.[1] ?? '';
+      for (const m of group.members) {
+        expect(dma).toContain(`  ${m.c} = ${m.value},\n`);
+        expect(rustEnum, `${group.rust}::${m.rust}`).toMatch(new RegExp(`\\b${m.rust} = ${m.value},`));
+      }
+    }
+    for (const [field, [offset]] of Object.entries(GPDMA_STREAM_CFG_LAYOUT)) {
+      expect(dma).toContain(`_Static_assert(offsetof(gpdma_stream_cfg_t, ${field}) == ${offset},`);
+      expect(rust).toMatch(new RegExp(`pub ${field}: (u8|u16|usize|bool),`));
+    }
+    expect(dma).toContain('_Static_assert(sizeof(gpdma_stream_cfg_t) == 32,');
+    // uapi.h alone gives every type, the DMA ones included; device.h ships with the others.
+    expect(headers['uapi/uapi.h']).toContain('#include <uapi/dma.h>');
+    expect(headers['uapi/device.h']).toContain('} devinfo_t;');
+  });
+});
+
 describe('buildCApp (real compiles)', () => {
   it('compiles the headers cleanly under -Werror, pins layouts, and maps every wrapper and bus helper to its import', async () => {
     // One call per wrapper, with a zero of each parameter's type: linking this app must
@@ -121,8 +149,13 @@ describe('buildCApp (real compiles)', () => {
         '#include <uapi/handle.h>',
         '#include <uapi/platform.h>',
         '#include <uapi/bus.h>',
+        '#include <uapi/dma.h>',
+        '#include <uapi/device.h>',
         '',
         '_Static_assert(sizeof(shm_infos_t) == 20, "shm_infos_t");',
+        '_Static_assert(sizeof(gpdma_stream_cfg_t) == 32 && offsetof(gpdma_stream_cfg_t, dest_beat_len) == 28, "gpdma_stream_cfg_t");',
+        '_Static_assert(sizeof(gpdma_chan_status_t) == 1 && GPDMA_STATE_HALF_TRANSFER == 9 && GPDMA_INT_ERROR == 4, "dma.h");',
+        '_Static_assert(sizeof(devinfo_t) == 148 && sizeof(shminfo_t) == 16, "device.h");',
         '_Static_assert(sizeof(exchange_event_t) == 8, "event header");',
         '_Static_assert(sizeof(Status) == 4, "Status");',
         '_Static_assert(SENTRY_SVCEXCHANGE_LEN == 128, "configured length");',

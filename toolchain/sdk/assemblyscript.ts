@@ -10,6 +10,8 @@
  *    typed wrappers in namespace `syscall` (Rust names, C `__sys_*` semantics), the
  *    register-access helpers in namespace `bus` (over the `BUS_IMPORTS`), the exchange
  *    area and its helpers, `print`/`println`;
+ *  - `rampart/dma.ts`, `rampart/device.ts`: the GPDMA and device description types
+ *    (text owned by `assemblyscript-device.ts`);
  *  - `rampart/runtime.ts`: what the AssemblyScript compiler is pointed at instead of host
  *    imports (`abort`, `trace`, `seed`), and the per-start task state;
  *  - `rampart/index.ts`: the public surface;
@@ -36,6 +38,7 @@ import { STATUS_TABLE } from '../abi/status.js';
 import { CAPABILITIES, CAP_DEV_MASK, CAP_MEM_MASK, CAP_SYS_MASK } from '../abi/capabilities.js';
 import { BUS_IMPORTS, SYSCALLS, SYSCALL_IMPORT_MODULE, type SyscallInfo } from '../abi/syscalls.js';
 import { EVENT_HEADER_SIZE, EVENT_MAGIC, UAPI_ENUMS, WFE_WAIT_FOREVER, WFE_WAIT_NO } from '../abi/types.js';
+import { AS_DEVICE_FILE, AS_DMA_FILE, asDeviceSource, asDmaSource } from './assemblyscript-device.js';
 
 /** Configuration the generated sources depend on. */
 export interface AsSourceConfig {
@@ -47,7 +50,7 @@ export interface AsSourceConfig {
 export const AS_PACKAGE = 'rampart';
 
 /** Paths (relative to the package search root) of the generated package files. */
-export const AS_SDK_FILES = ['rampart/index.ts', 'rampart/types.ts', 'rampart/uapi.ts', 'rampart/runtime.ts'] as const;
+export const AS_SDK_FILES = ['rampart/index.ts', 'rampart/types.ts', 'rampart/uapi.ts', 'rampart/runtime.ts', AS_DMA_FILE, AS_DEVICE_FILE] as const;
 
 /** Prefix of the raw import declarations (`__rampart_sys_log`, ...), as in the C runtime. */
 export const AS_RAW_IMPORT_PREFIX = '__rampart_sys_';
@@ -792,6 +795,8 @@ function indexSource(len: number): string {
     ...banner('rampart/index.ts', 'the Rampart UAPI for AssemblyScript tasks', len),
     'export * from "./types";',
     'export * from "./uapi";',
+    'export * from "./dma";',
+    'export { dev } from "./device";',
     'export { taskLabel } from "./runtime";',
     '',
   ].join('\n');
@@ -861,5 +866,7 @@ export function generateAsSources(config: AsSourceConfig): Record<string, string
     'rampart/types.ts': typesSource(len),
     'rampart/uapi.ts': uapiSource(len),
     'rampart/runtime.ts': runtimeSource(len),
+    [AS_DMA_FILE]: asDmaSource(),
+    [AS_DEVICE_FILE]: asDeviceSource(),
   };
 }

@@ -1,9 +1,11 @@
 /**
  * The C UAPI headers, generated from `toolchain/abi` for one kernel configuration.
  *
- * Owns the text of `uapi/uapi.h`, `uapi/types.h`, `uapi/handle.h`, `uapi/platform.h`
- * (the Outpost-compatible surface: `#include <uapi/uapi.h>` alone gives an app every type,
- * constant and `__sys_*` prototype it uses), of `rampart/syscall-imports.h`, the raw
+ * Owns the text of `uapi/uapi.h`, `uapi/types.h`, `uapi/handle.h`, `uapi/platform.h`,
+ * `uapi/dma.h` (the Outpost-compatible surface: `#include <uapi/uapi.h>` alone gives an app
+ * every type, constant and `__sys_*` prototype it uses), of `uapi/device.h` (the
+ * build-time device types, whose text `toolchain/config/board-headers.ts` owns, shipped
+ * with the others), of `rampart/syscall-imports.h`, the raw
  * Wasm import declarations that only the runtime (`uapi-c/src/uapi.c`) includes, and of
  * `uapi/bus.h`, Rampart's register-access helpers for drivers (`ioread32`, `iowrite32`,
  * ...), generated from `BUS_IMPORTS`.
@@ -25,7 +27,10 @@ import { STATUS_TABLE } from '../abi/status.js';
 import { CAPABILITIES, CAP_DEV_MASK, CAP_MEM_MASK, CAP_SYS_MASK } from '../abi/capabilities.js';
 import { BUS_IMPORTS, SYSCALLS, SYSCALL_IMPORT_MODULE, type SyscallInfo } from '../abi/syscalls.js';
 import { DEVICE_HANDLE_FAMILY, DMA_HANDLE_FAMILY, TASK_HANDLE_ID_SHIFT, TASK_HANDLE_RERUN_BITS } from '../abi/handles.js';
-import { EVENT_HEADER_SIZE, EVENT_MAGIC, UAPI_ENUMS, WFE_WAIT_FOREVER, WFE_WAIT_NO } from '../abi/types.js';
+import {
+  DMA_ENUMS, EVENT_HEADER_SIZE, EVENT_MAGIC, GPDMA_STREAM_CFG_LAYOUT, GPDMA_STREAM_CFG_SIZE, UAPI_ENUMS, WFE_WAIT_FOREVER, WFE_WAIT_NO,
+} from '../abi/types.js';
+import { deviceTypesHeader } from '../config/board-headers.js';
 
 /** Configuration the headers depend on. */
 export interface CHeaderConfig {
@@ -40,7 +45,7 @@ export interface CHeaderConfig {
 }
 
 /** Paths (relative to an include directory) of the Outpost-compatible public headers. */
-export const C_PUBLIC_HEADERS = ['uapi/uapi.h', 'uapi/types.h', 'uapi/handle.h', 'uapi/platform.h'] as const;
+export const C_PUBLIC_HEADERS = ['uapi/uapi.h', 'uapi/types.h', 'uapi/handle.h', 'uapi/platform.h', 'uapi/dma.h', 'uapi/device.h'] as const;
 
 /** Path of the runtime-private header declaring the raw `rampart.*` imports. */
 export const C_IMPORTS_HEADER = 'rampart/syscall-imports.h';
@@ -324,6 +329,74 @@ function typesHeader(config: Required<CHeaderConfig>): string {
   return wrap('uapi/types.h', 'UAPI enumerations, constants and exchange-area layouts', config, body);
 }
 
+/** C type of each gpdma_stream_cfg_t field (the layout table knows sizes, C knows bool and size_t). */
+const GPDMA_STREAM_CFG_C_TYPES: Readonly<Record<keyof typeof GPDMA_STREAM_CFG_LAYOUT, string>> = {
+  channel: 'uint16_t', stream: 'uint16_t', controller: 'uint16_t', transfer_type: 'uint16_t',
+  source: 'size_t', dest: 'size_t', transfer_len: 'size_t',
+  circular_source: 'bool', circular_dest: 'bool', interrupts: 'uint8_t', is_triggered: 'bool',
+  trigger: 'uint8_t', priority: 'uint8_t', transfer_mode: 'uint8_t', src_beat_len: 'uint8_t', dest_beat_len: 'uint8_t',
+};
+
+/** What each gpdma_stream_cfg_t field holds, for the header's comments. */
+const GPDMA_STREAM_CFG_DOCS: Readonly<Record<keyof typeof GPDMA_STREAM_CFG_LAYOUT, string>> = {
+  channel: 'channel number on its controller',
+  stream: 'hardware request line (devicetree streamid)',
+  controller: 'index of the controller among the enabled, non-owned GPDMA controllers',
+  transfer_type: 'a gpdma_transfer_type value',
+  source: 'source address: the SHM base, 0 for a device',
+  dest: 'destination address: the SHM base, 0 for a device',
+  transfer_len: 'bytes per transfer',
+  circular_source: 'the source restarts at its base after each transfer',
+  circular_dest: 'the destination restarts at its base after each transfer',
+  interrupts: 'gpdma_chan_int bits (always TC | ERROR)',
+  is_triggered: 'triggered transfer (always false)',
+  trigger: 'trigger id',
+  priority: 'a gpdma_priority value',
+  transfer_mode: 'gpdma_transfer_mode bits',
+  src_beat_len: 'a gpdma_beat_len value',
+  dest_beat_len: 'a gpdma_beat_len value',
+};
+
+/**
+ * `uapi/dma.h` (spec §2.11): the GPDMA enumerations, the packed channel status byte and
+ * `gpdma_stream_cfg_t`, the 32 bytes `__sys_dma_get_stream_info` leaves in the exchange
+ * area. The struct is emitted from `GPDMA_STREAM_CFG_LAYOUT` and every offset is pinned.
+ */
+function dmaHeader(config: Required<CHeaderConfig>): string {
+  const body: string[] = ['#include <stdint.h>', '#include <stddef.h>', '#include <stdbool.h>', '', ...CPLUSPLUS_OPEN, ''];
+  for (const group of DMA_ENUMS) {
+    body.push(`/** ${commentText(`${group.doc} (Rust systypes::dma::${group.rust})`)} */`, `typedef enum ${group.cType} {`);
+    for (const m of group.members) body.push(`  ${m.c} = ${m.value},`);
+    body.push(`} ${group.cType}_t;`, '');
+  }
+  body.push(
+    '/**',
+    ' * Channel status byte (kernel-internal; no syscall returns it): bits 0-3 a',
+    ' * gpdma_chan_state, bit 4 half_reached, bit 5 completed, bits 6-7 reserved.',
+    ' */',
+    'typedef struct __attribute__((packed)) gpdma_chan_status {',
+    '  uint8_t state : 4;',
+    '  uint8_t half_reached : 1;',
+    '  uint8_t completed : 1;',
+    '  uint8_t reserved : 2;',
+    '} gpdma_chan_status_t;',
+    '__extension__ _Static_assert(sizeof(gpdma_chan_status_t) == 1, "gpdma_chan_status_t is one byte");',
+    '',
+    '/** Static configuration of a DMA stream, what __sys_dma_get_stream_info writes at offset 0 of the exchange area. */',
+    'typedef struct gpdma_stream_cfg {',
+  );
+  const fields = Object.entries(GPDMA_STREAM_CFG_LAYOUT) as [keyof typeof GPDMA_STREAM_CFG_LAYOUT, readonly [number, number]][];
+  for (const [name] of fields) body.push(`  ${`${GPDMA_STREAM_CFG_C_TYPES[name]} ${name};`.padEnd(26)}/**< ${commentText(GPDMA_STREAM_CFG_DOCS[name])} */`);
+  body.push('} gpdma_stream_cfg_t;');
+  body.push(`__extension__ _Static_assert(sizeof(gpdma_stream_cfg_t) == ${GPDMA_STREAM_CFG_SIZE}, "gpdma_stream_cfg_t is ${GPDMA_STREAM_CFG_SIZE} bytes on wasm32");`);
+  body.push('__extension__ _Static_assert(_Alignof(gpdma_stream_cfg_t) == 4, "gpdma_stream_cfg_t is 4-aligned");');
+  for (const [name, [offset]] of fields) {
+    body.push(`__extension__ _Static_assert(offsetof(gpdma_stream_cfg_t, ${name}) == ${offset}, "gpdma_stream_cfg_t.${name} at offset ${offset}");`);
+  }
+  body.push('', ...CPLUSPLUS_CLOSE);
+  return wrap('uapi/dma.h', 'GPDMA types: enumerations and the stream configuration (spec §2.11)', config, body);
+}
+
 function gateNote(sys: SyscallInfo): string {
   if (sys.importGate === 0) return '';
   const names = CAPABILITIES.filter((c) => (sys.importGate >>> c.bit) & 1).map((c) => c.name);
@@ -340,6 +413,7 @@ function uapiHeader(config: Required<CHeaderConfig>): string {
     '#include <uapi/platform.h>',
     '#include <uapi/handle.h>',
     '#include <uapi/types.h>',
+    '#include <uapi/dma.h>',
     '',
     ...CPLUSPLUS_OPEN,
     '',
@@ -488,7 +562,7 @@ function busHeader(config: Required<CHeaderConfig>): string {
 /**
  * Generate the C UAPI headers for one configuration.
  *
- * @returns include-relative path → file content: the four public headers of
+ * @returns include-relative path → file content: the public headers of
  *   `C_PUBLIC_HEADERS`, the runtime-private `C_IMPORTS_HEADER`, and `C_BUS_HEADER`
  *   (register access for drivers).
  * @throws RangeError on an out-of-range configuration; Error if the C prototype list has
@@ -502,6 +576,8 @@ export function generateCHeaders(config: CHeaderConfig): Record<string, string> 
     'uapi/types.h': typesHeader(c),
     'uapi/handle.h': handleHeader(c),
     'uapi/platform.h': platformHeader(c),
+    'uapi/dma.h': dmaHeader(c),
+    'uapi/device.h': deviceTypesHeader(),
     [C_IMPORTS_HEADER]: importsHeader(c),
     [C_BUS_HEADER]: busHeader(c),
   };

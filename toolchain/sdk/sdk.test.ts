@@ -70,6 +70,7 @@ describe('generateSdk', () => {
     expect(manifest.config.CONFIG_SVC_EXCHANGE_AREA_LEN).toBe('128');
     for (const file of [
       '.config', 'kconfig/Kconfig', 'kconfig/Kconfig.task', 'kconfig/Kconfig.caps', 'include/uapi/uapi.h', 'include/autoconf.h',
+      'include/uapi/dma.h', 'include/uapi/device.h', 'assemblyscript/rampart/dma.ts', 'assemblyscript/rampart/device.ts',
       'lib/crt0.o', 'lib/libuapi.a', 'lib/pkgconfig/rampart-uapi.pc', 'meson/wasm32-rampart.ini', 'meson/wasm-ld',
       'tasks/0x1000/include/devices-dt.h', 'tasks/0x1000/include/autoconf.h', 'tasks/0x2000/include/shms-dt.h',
       'rust/autoconf.rs', 'assemblyscript/rampart/index.ts', 'assemblyscript/rampart/autoconf.ts', '.cargo/config.toml',
