@@ -1,10 +1,10 @@
 /**
  * Tests — DMA gates: the CAP_DEV_DMA check answers NO_ENTITY (spec §1.2.30-37, A.15), in
- * the reference order (handle, owner, capability, state).
+ * the reference order (handle, owner, capability, state); start re-checks the endpoints (A.31).
  *
- * No image reaches that check: every DMA syscall is an import gated on CAP_DEV_DMA
+ * No image reaches these checks: every DMA syscall is an import gated on CAP_DEV_DMA
  * (refused at integration and at boot), and boot refuses a stream whose owner lacks the
- * capability. So the gates run here against a stand-in kernel: the real `DmaManager` and a
+ * capability or whose endpoints are not the owner's dma-pool SHMs and devices. So the gates run here against a stand-in kernel: the real `DmaManager` and a
  * `capsOf` that answers what the test needs. Everything else a gate could call is absent,
  * so a gate that went past its checks would throw.
  */
@@ -33,6 +33,18 @@ function standIn(caps: number): { kernel: Kernel; dma: DmaManager } {
   return { kernel: { dma, capsOf: () => caps } as unknown as Kernel, dma };
 }
 
+/**
+ * Stream 0's endpoints as `shms` and `devices` describe them (task 0 owns stream 0); the
+ * stream is ASSIGNED. There is no controller: a start that passed its checks would throw.
+ */
+function assignedStream(shms: readonly { dmaPool: boolean; owner: number }[], deviceOwner = -1): { kernel: Kernel; handle: number } {
+  const dma = new DmaManager(BOARD, (label) => (label === 0x1000 ? 0 : 1), 2, () => 0x5a5a5);
+  dma.state[0] = StreamState.Assigned;
+  const shm = { shms: shms.map((x) => ({ dmaPool: x.dmaPool })), owner: Int32Array.from(shms, (x) => x.owner) };
+  const devices = { byId: (id: number) => (id === 0 ? 0 : -1), ownerTask: Int32Array.of(deviceOwner) };
+  return { kernel: { dma, shm, devices, capsOf: () => Cap.DevDma } as unknown as Kernel, handle: dma.handles[0]! };
+}
+
 const STREAM_GATES: readonly ((k: Kernel, t: number, handle: number) => number)[] = [gateDmaAssignStream, gateDmaStartStream, gateDmaSuspendStream, gateDmaResumeStream, gateDmaUnassignStream, gateDmaGetStreamStatus, gateDmaGetStreamInfo];
 
 describe('DMA gates without CAP_DEV_DMA', () => {
@@ -56,6 +68,17 @@ describe('DMA gates without CAP_DEV_DMA', () => {
       expect(gate(kernel, 0, dma.handles[0]! ^ 1)).toBe(Status.Invalid);
       expect(gate(kernel, 0, dma.handles[1]!)).toBe(Status.Denied);
     }
+  });
+
+  it('start re-checks the endpoints (A.31): a non-dma-pool SHM, or one of another task, is INVALID and nothing starts', () => {
+    for (const shms of [[{ dmaPool: false, owner: 0 }, { dmaPool: true, owner: 0 }], [{ dmaPool: true, owner: 0 }, { dmaPool: true, owner: 1 }], [{ dmaPool: true, owner: 0 }]]) {
+      const { kernel, handle } = assignedStream(shms);
+      expect(gateDmaStartStream(kernel, 0, handle)).toBe(Status.Invalid);
+      expect(kernel.dma.state[0]).toBe(StreamState.Assigned);
+    }
+    // both endpoints fine: the gate goes on to the controller (absent here, hence the throw)
+    const fine = assignedStream([{ dmaPool: true, owner: 0 }, { dmaPool: true, owner: 0 }]);
+    expect(() => gateDmaStartStream(fine.kernel, 0, fine.handle)).toThrow();
   });
 
   it('with the capability, the same calls get as far as the state check', () => {

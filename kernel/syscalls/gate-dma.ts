@@ -9,7 +9,8 @@
  * because it must never be the import policy alone that keeps a task off the controller.
  *
  * The controller is programmed from the stream's static configuration only: a task never
- * supplies addresses. `dma_get_stream_status` is implemented (A.17): the state byte.
+ * supplies addresses, and `start` re-checks that both endpoints are the owner's (A.31).
+ * `dma_get_stream_status` is implemented (A.17): the state byte.
  *
  * Each state change happens only once the controller accepted the request. Where the
  * reference differs: when the hardware refuses to start, it still sets STARTED and returns
@@ -19,6 +20,7 @@
  */
 
 import { Cap, Status } from '../../toolchain/abi/index.js';
+import type { DmaEndpoint } from '../board.js';
 import type { Kernel } from '../kernel.js';
 import { StreamState } from '../managers/dma/dma-manager.js';
 import { writeExchangeU32 } from './gate.js';
@@ -52,11 +54,26 @@ export function gateDmaAssignStream(k: Kernel, t: number, handle: number): numbe
   return Status.Ok;
 }
 
+/**
+ * A.31: an endpoint is a `dma-pool` shared memory or a device, owned by the stream's owner.
+ * The build and boot already refuse any other stream, and the board is frozen, so this
+ * never fails on a booted image; it is checked again right before the controller moves a
+ * byte because it is the rule that keeps a stream from reading or writing another task's
+ * memory, and the reference checks it nowhere (spec §4.10). Never drop it as redundant.
+ */
+function isEndpointOfOwner(k: Kernel, t: number, end: DmaEndpoint): boolean {
+  if (end.kind === 'shm') return k.shm.shms[end.id]?.dmaPool === true && k.shm.owner[end.id] === t;
+  const d = k.devices.byId(end.id);
+  return d >= 0 && k.devices.ownerTask[d] === t;
+}
+
 export function gateDmaStartStream(k: Kernel, t: number, handle: number): number {
   const s = ownedStream(k, t, handle);
   if (s < 0) return -s;
   const st = k.dma.state[s];
   if (st !== StreamState.Assigned && st !== StreamState.Suspended) return Status.Invalid;
+  const stream = k.dma.streams[s]!;
+  if (!isEndpointOfOwner(k, t, stream.source) || !isEndpointOfOwner(k, t, stream.dest)) return Status.Invalid;
   // A refused start leaves the state as it was (the reference sets STARTED anyway and the
   // stream can then never leave it; see the header).
   if (!k.dmaStart(s)) return Status.Invalid;
