@@ -121,6 +121,10 @@ export function sharedDeviceResources(devices: readonly BoardDevice[]): SharedDe
   return out;
 }
 
+/**
+ * Every board rule an image can break, as `board: ...` lines (empty when the board is
+ * consistent with the tasks). Conflicts name both parties: node path, owner label and task.
+ */
 export function checkBoardAtBoot(board: Board, tasks: readonly Pick<ImageTask, 'name' | 'label' | 'capabilities'>[]): string[] {
   const problems: string[] = [];
   const byLabel = new Map(tasks.map((t) => [t.label, t]));
