@@ -219,6 +219,25 @@ describe('alarm table', () => {
     // b: 3 entries left of 8, then BUSY for a one-shot and a periodic; a stop makes room
     expect(run.lines).toEqual(['[b] s=03', '[b] s=04', '[b] s=04', '[b] s=00', '[b] s=00', '[b] s=04', '[a] s=05']);
   });
+  it('frees the entries of a job that ended: a crashed task cannot leave the table full', () => {
+    // a arms five periodic alarms and traps; b, running after it, still finds all 8 entries.
+    const a = taskWat({
+      imports: ['log', 'alarm'],
+      body: `(loop $l (drop (call $alarm (i32.const 1) (i32.const 1))) (local.set $i (i32.add (local.get $i) (i32.const 1))) (br_if $l (i32.lt_u (local.get $i) (i32.const 5))))
+        unreachable`,
+    });
+    const b = taskWat({
+      imports: ['log', 'alarm'],
+      body: `(block $full (loop $l
+          (br_if $full (call $alarm (i32.const 60000) (i32.const 0)))
+          (local.set $i (i32.add (local.get $i) (i32.const 1)))
+          (br $l)))
+        ${r('(local.get $i)')}`,
+    });
+    const run = runWat([{ name: 'a', label: 1, priority: 5, wat: a }, { name: 'b', label: 2, wat: b }]);
+    expect(run.result.tasks[0]!.state).toBe('fault');
+    expect(run.lines).toEqual(['[b] s=08']);
+  });
 });
 
 describe('wait_for_event order', () => {
