@@ -39,6 +39,7 @@ interface Exports {
   memory: WebAssembly.Memory;
   __rampart_budget: WebAssembly.Global;
   __rampart_asyncify_data: WebAssembly.Global;
+  __rampart_own_memory_end: WebAssembly.Global;
   asyncify_start_unwind(addr: number): void;
   asyncify_stop_unwind(): void;
   asyncify_start_rewind(addr: number): void;
@@ -168,6 +169,7 @@ describe('instrument: module shape', () => {
         'global:__svcexchange',
         'global:__rampart_budget',
         'global:__rampart_asyncify_data',
+        'global:__rampart_own_memory_end',
         'function:asyncify_start_unwind',
         'function:asyncify_stop_unwind',
         'function:asyncify_start_rewind',
@@ -191,6 +193,14 @@ describe('instrument: module shape', () => {
       e.__rampart_asyncify_data.value = 0;
     }).toThrow();
     expect(e.__rampart_budget.value).toBe(0);
+  });
+
+  it('exports the end of the own memory: the whole memory by default, or what the integrator says', () => {
+    expect(new Task(instrument(wat(INFINITE_LOOP), { blockingImports: [] })).instantiate().exports.__rampart_own_memory_end.value).toBe(2 * 65536);
+    // A memory extended over an SHM range: the task's own stack, data and heap end below it.
+    const inst = instrument(wat(INFINITE_LOOP), { blockingImports: [], ownMemoryBytes: 65536 });
+    expect(inst.asyncifyDataAddress).toBe(2 * 65536);
+    expect(new Task(inst).instantiate().exports.__rampart_own_memory_end.value).toBe(65536);
   });
 
   it('pins an absent maximum to the new initial size', () => {
@@ -589,6 +599,9 @@ describe('instrument: refusals', () => {
     refuse(wat(`(module (import "rampart" "preempt" (func)) (memory 1))`), /rampart\.preempt is reserved/);
     expect(() => instrument(wat(INFINITE_LOOP), { blockingImports: ['a,b'] })).toThrow(/invalid blocking import name/);
     expect(() => instrument(wat(INFINITE_LOOP), { blockingImports: [], asyncifyPages: 0 })).toThrow(InstrumentError);
+    refuse(wat(`(module (memory 1) (global (export "__rampart_own_memory_end") i32 (i32.const 0)))`), /__rampart_own_memory_end is reserved/);
+    expect(() => instrument(wat(INFINITE_LOOP), { blockingImports: [], ownMemoryBytes: 3 * 65536 })).toThrow(/ownMemoryBytes must be a multiple of 65536 no larger than the memory \(131072 bytes\), got 196608/);
+    expect(() => instrument(wat(INFINITE_LOOP), { blockingImports: [], ownMemoryBytes: 1000 })).toThrow(InstrumentError);
     expect(() => instrument(wat(`(module (memory 65535))`), { blockingImports: [], asyncifyPages: 2 })).toThrow(
       /exceeds 65536 pages/,
     );

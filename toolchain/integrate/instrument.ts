@@ -13,7 +13,10 @@
  *  - is transformed by Binaryen's Asyncify, restricted to `preempt` plus the blocking syscalls,
  *    and exports the five `asyncify_*` control functions;
  *  - has its memory grown (initial and maximum alike) by the save-area pages, whose address is
- *    exported as the immutable i32 `__rampart_asyncify_data`.
+ *    exported as the immutable i32 `__rampart_asyncify_data`;
+ *  - exports the end of the task's own memory (stack, data, heap) as the immutable i32
+ *    `__rampart_own_memory_end`, what the board's RAM budget charges the task besides its
+ *    save area (kernel/image/ram-budget.ts).
  *
  * Invariants:
  *  - Every loop is charged and checked at its header and every non-leaf function at its entry,
@@ -40,6 +43,12 @@ export interface InstrumentOptions {
   blockingImports: readonly string[];
   /** pages (64 KiB) added to the memory for the Asyncify save area; default 1 */
   asyncifyPages?: number;
+  /**
+   * End in bytes of the task's own memory (stack, data, heap), a multiple of 64 KiB, at most the
+   * module's memory size. Default: the whole memory. The integrator passes the size the module
+   * had before it extended the memory over the board's shared-memory range.
+   */
+  ownMemoryBytes?: number;
 }
 
 /** Output of {@link instrument}. */
@@ -65,6 +74,8 @@ const PREEMPT_BASE = 'preempt';
 /** Export / internal names added by the instrumentation. */
 const BUDGET_GLOBAL = '__rampart_budget';
 const ASYNCIFY_DATA_GLOBAL = '__rampart_asyncify_data';
+/** Mirrors `OWN_MEMORY_END_EXPORT` (kernel/image/ram-budget.ts). */
+const OWN_MEMORY_END_GLOBAL = '__rampart_own_memory_end';
 /** Internal function name of the preempt import; never exported, only needs to be collision-free. */
 const PREEMPT_FUNC = '__rampart_preempt';
 
@@ -72,6 +83,7 @@ const PREEMPT_FUNC = '__rampart_preempt';
 const RESERVED_EXPORTS: readonly string[] = [
   BUDGET_GLOBAL,
   ASYNCIFY_DATA_GLOBAL,
+  OWN_MEMORY_END_GLOBAL,
   'asyncify_start_unwind',
   'asyncify_stop_unwind',
   'asyncify_start_rewind',
@@ -231,12 +243,16 @@ export function instrument(wasm: Uint8Array, options: InstrumentOptions): Instru
   const { patched, oldInitialPages } = growMemorySection(bytes, asyncifyPages);
   const asyncifyDataAddress = oldInitialPages * PAGE_SIZE;
   const asyncifyDataSize = asyncifyPages * PAGE_SIZE;
+  const ownMemoryEnd = options.ownMemoryBytes ?? asyncifyDataAddress;
+  if (!Number.isInteger(ownMemoryEnd) || ownMemoryEnd < 0 || ownMemoryEnd % PAGE_SIZE !== 0 || ownMemoryEnd > asyncifyDataAddress) {
+    throw new InstrumentError(`ownMemoryBytes must be a multiple of ${PAGE_SIZE} no larger than the memory (${asyncifyDataAddress} bytes), got ${String(options.ownMemoryBytes)}`);
+  }
 
   return withBinaryenSettings({ 'asyncify-imports': asyncifyImports }, () => {
     const module = readModule(patched);
     let metered: Uint8Array;
     try {
-      metered = meterAndPassBudget(module, asyncifyDataAddress);
+      metered = meterAndPassBudget(module, asyncifyDataAddress, ownMemoryEnd);
     } finally {
       module.dispose();
     }
@@ -262,7 +278,7 @@ function readModule(bytes: Uint8Array): binaryen.Module {
 }
 
 /** First stage: metering and the budget argument; `module` already has its grown memory. Returns the binary. */
-function meterAndPassBudget(module: binaryen.Module, asyncifyDataAddress: number): Uint8Array {
+function meterAndPassBudget(module: binaryen.Module, asyncifyDataAddress: number, ownMemoryEnd: number): Uint8Array {
   module.setFeatures(SUPPORTED_FEATURES);
   checkReservedNames(module);
 
@@ -278,6 +294,8 @@ function meterAndPassBudget(module: binaryen.Module, asyncifyDataAddress: number
   module.addGlobalExport(BUDGET_GLOBAL, BUDGET_GLOBAL);
   module.addGlobal(ASYNCIFY_DATA_GLOBAL, binaryen.i32, false, module.i32.const(asyncifyDataAddress));
   module.addGlobalExport(ASYNCIFY_DATA_GLOBAL, ASYNCIFY_DATA_GLOBAL);
+  module.addGlobal(OWN_MEMORY_END_GLOBAL, binaryen.i32, false, module.i32.const(ownMemoryEnd));
+  module.addGlobalExport(OWN_MEMORY_END_GLOBAL, OWN_MEMORY_END_GLOBAL);
 
   // The walker refuses, with a precise message, every instruction outside the supported set
   // (atomics, tail calls, exceptions, GC, ...). Validation then only catches what is not an
@@ -399,7 +417,7 @@ function checkReservedNames(module: binaryen.Module): void {
   if (module.getFunction(PREEMPT_FUNC) !== 0) {
     throw new InstrumentError(`function name ${PREEMPT_FUNC} is reserved for the instrumentation`);
   }
-  for (const g of [BUDGET_GLOBAL, ASYNCIFY_DATA_GLOBAL]) {
+  for (const g of [BUDGET_GLOBAL, ASYNCIFY_DATA_GLOBAL, OWN_MEMORY_END_GLOBAL]) {
     if (module.getGlobal(g) !== 0) throw new InstrumentError(`global name ${g} is reserved for the instrumentation`);
   }
 }
