@@ -21,7 +21,7 @@ export interface BoardIo {
 }
 
 /** Which emulated model serves a device's registers. */
-export type DeviceModelKind = 'usart' | 'gpio' | 'timer' | 'rng' | 'gpdma' | 'bkpsram' | 'led' | 'button' | 'none';
+export type DeviceModelKind = 'usart' | 'gpio' | 'timer' | 'rng' | 'gpdma' | 'bkpsram' | 'adc' | 'led' | 'button' | 'none';
 
 export interface BoardDevice {
   /** Device id: index among active nodes (the 8-bit `get_device_handle` label). */

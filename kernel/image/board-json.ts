@@ -39,7 +39,7 @@ function arr(v: unknown, where: string, max: number): unknown[] {
 }
 
 const U32 = 0xffffffff;
-const MODELS: readonly DeviceModelKind[] = ['usart', 'gpio', 'timer', 'rng', 'gpdma', 'bkpsram', 'led', 'button', 'none'];
+const MODELS: readonly DeviceModelKind[] = ['usart', 'gpio', 'timer', 'rng', 'gpdma', 'bkpsram', 'adc', 'led', 'button', 'none'];
 
 function io(v: unknown, w: string): BoardIo {
   const o = obj(v, w, ['port', 'pin', 'mode', 'af', 'ppull', 'speed', 'pupdr']);
