@@ -10,8 +10,9 @@ import { InterruptController } from './interrupt-controller.js';
 import { GpioPort } from './devices/gpio.js';
 import { Button } from './devices/button.js';
 import { Usart, UsartCr1, UsartReg } from './devices/usart.js';
+import { Adc, AdcCr, AdcReg, ADC_CONVERSION_CYCLES } from './devices/adc.js';
 
-const TARGETS = [{ name: 'button0', model: 'button' }, { name: 'usart2', model: 'usart' }, { name: 'gpioa', model: 'gpio' }];
+const TARGETS = [{ name: 'button0', model: 'button' }, { name: 'usart2', model: 'usart' }, { name: 'gpioa', model: 'gpio' }, { name: 'adc1', model: 'adc' }];
 
 describe('ScenarioPlayer', () => {
   it('applies each event at exactly its cycle, through the bus clock', () => {
@@ -46,9 +47,27 @@ describe('ScenarioPlayer', () => {
     expect(player.nextEventCycle()).toBe(Infinity);
   });
 
+  it('sets an ADC input at its cycle: a conversion started before sees the old level, one started after the new', () => {
+    const clock = new BusClock();
+    const adc = new Adc('adc1', new InterruptController(clock).line(19));
+    const events = parseScenario('1000cycles adc1 3 1234\n+10cycles adc1 3 0xfff\n', 's', 1_000_000, TARGETS);
+    const player = new ScenarioPlayer(events, { buttons: new Map(), usarts: new Map(), gpios: new Map(), adcs: new Map([['adc1', adc]]) });
+    clock.register(adc);
+    clock.register(player);
+    clock.advanceTo(999);
+    expect(adc.input(3)).toBe(0);
+    clock.advanceTo(1000);
+    expect(adc.input(3)).toBe(1234);
+    adc.write(AdcReg.Chselr, 4, 3);
+    adc.write(AdcReg.Cr, 4, AdcCr.Aden | AdcCr.Adstart);
+    clock.advanceTo(1000 + ADC_CONVERSION_CYCLES);
+    expect(adc.input(3)).toBe(0xfff);
+    expect(adc.read(AdcReg.Dr, 4)).toBe(1234);
+  });
+
   it('refuses at construction an event whose target was not built', () => {
-    const events = parseScenario('1ms usart2 rx 1\n', 's', 1_000_000, TARGETS);
+    const events = parseScenario('1ms usart2 rx 1\n2ms adc1 0 1\n', 's', 1_000_000, TARGETS);
     expect(() => new ScenarioPlayer(events, { buttons: new Map(), usarts: new Map(), gpios: new Map() }))
-      .toThrow(new ScenarioError(['s:1: usart2 is not an emulated usart on this board']));
+      .toThrow(new ScenarioError(['s:1: usart2 is not an emulated usart on this board', 's:2: adc1 is not an emulated adc on this board']));
   });
 });

@@ -21,12 +21,28 @@ export interface ScenarioButton { press(): void; release(): void }
 export interface ScenarioUsart { receive(bytes: ArrayLike<number>): number }
 /** What a GPIO port target must offer (the `GpioPort` model does). */
 export interface ScenarioPort { externalInput(pin: number, level: boolean): boolean; externalRelease(pin: number): boolean }
+/** What an ADC target must offer (the `Adc` model does). */
+export interface ScenarioAdc { setInput(channel: number, value: number): boolean }
 
 /** The built models, by devicetree label. */
 export interface ScenarioBindings {
   readonly buttons: ReadonlyMap<string, ScenarioButton>;
   readonly usarts: ReadonlyMap<string, ScenarioUsart>;
   readonly gpios: ReadonlyMap<string, ScenarioPort>;
+  /** Absent on a board built without converters: then no scenario may name one. */
+  readonly adcs?: ReadonlyMap<string, ScenarioAdc>;
+}
+
+const NO_ADCS: ReadonlyMap<string, ScenarioAdc> = new Map();
+
+/** The table of `bindings` that serves events of `kind`, and the model's name for messages. */
+function tableOf(bindings: ScenarioBindings, kind: ScenarioEvent['kind']): [ReadonlyMap<string, unknown>, string] {
+  switch (kind) {
+    case 'button': return [bindings.buttons, 'button'];
+    case 'usart-rx': return [bindings.usarts, 'usart'];
+    case 'gpio': return [bindings.gpios, 'gpio'];
+    case 'adc': return [bindings.adcs ?? NO_ADCS, 'adc'];
+  }
 }
 
 /** Told about each event as it is applied (the kernel traces them). */
@@ -44,8 +60,8 @@ export class ScenarioPlayer implements Clocked {
     const problems: string[] = [];
     let previous = 0;
     for (const e of events) {
-      const table = e.kind === 'button' ? bindings.buttons : e.kind === 'usart-rx' ? bindings.usarts : bindings.gpios;
-      if (!table.has(e.target)) problems.push(`${e.where}: ${e.target} is not an emulated ${e.kind === 'usart-rx' ? 'usart' : e.kind} on this board`);
+      const [table, model] = tableOf(bindings, e.kind);
+      if (!table.has(e.target)) problems.push(`${e.where}: ${e.target} is not an emulated ${model} on this board`);
       if (e.cycle < previous) problems.push(`${e.where}: events out of order`);
       previous = e.cycle;
     }
@@ -87,6 +103,9 @@ export class ScenarioPlayer implements Clocked {
         if (e.action === 'float') p.externalRelease(e.pin); else p.externalInput(e.pin, e.action === 'high');
         return;
       }
+      case 'adc':
+        this.bindings.adcs!.get(e.target)!.setInput(e.channel, e.value);
+        return;
     }
   }
 }

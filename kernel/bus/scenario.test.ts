@@ -10,6 +10,7 @@ const TARGETS: ScenarioTarget[] = [
   { name: 'usart2', model: 'usart' },
   { name: 'gpioa', model: 'gpio' },
   { name: 'tim2', model: 'timer' },
+  { name: 'adc1', model: 'adc' },
 ];
 const F = 64_000_000;
 
@@ -33,6 +34,9 @@ describe('parseScenario', () => {
       '2ms      usart2 rx "AT\\r\\n" 0x00 65 "\\x7f\\"\\\\"',
       '2ms      gpioa 3 high',
       '\t3000000cycles  gpioa 15 float',
+      '+0ms     adc1 3 1234',
+      '+1ms     adc1 7 0xfff   # full scale',
+      '+1us     adc1 0 0',
     ].join('\n'), 'demo.scn', F, TARGETS);
     expect(events).toEqual([
       { kind: 'button', cycle: 64_000, target: 'button0', where: 'demo.scn:3', action: 'press' },
@@ -40,6 +44,9 @@ describe('parseScenario', () => {
       { kind: 'usart-rx', cycle: 128_000, target: 'usart2', where: 'demo.scn:5', bytes: Uint8Array.of(0x41, 0x54, 0x0d, 0x0a, 0, 65, 0x7f, 0x22, 0x5c) },
       { kind: 'gpio', cycle: 128_000, target: 'gpioa', where: 'demo.scn:6', pin: 3, action: 'high' },
       { kind: 'gpio', cycle: 3_000_000, target: 'gpioa', where: 'demo.scn:7', pin: 15, action: 'float' },
+      { kind: 'adc', cycle: 3_000_000, target: 'adc1', where: 'demo.scn:8', channel: 3, value: 1234 },
+      { kind: 'adc', cycle: 3_064_000, target: 'adc1', where: 'demo.scn:9', channel: 7, value: 4095 },
+      { kind: 'adc', cycle: 3_064_064, target: 'adc1', where: 'demo.scn:10', channel: 0, value: 0 },
     ]);
   });
 
@@ -56,7 +63,7 @@ describe('parseScenario', () => {
     ['10 button0 press', /demo\.scn:1: bad time '10'/],
     ['1.5cycles button0 press', /demo\.scn:1: .*whole number/],
     ['1ns button0 press', /demo\.scn:1: time '1ns' is not a whole number of cycles at 64000000 Hz/],
-    ['1ms button9 press', /demo\.scn:1: unknown target 'button9' \(scenario targets on this board: button0, gpioa, usart2\)/],
+    ['1ms button9 press', /demo\.scn:1: unknown target 'button9' \(scenario targets on this board: adc1, button0, gpioa, usart2\)/],
     ['1ms tim2 start', /demo\.scn:1: target 'tim2' is a timer, which takes no scenario input/],
     ['1ms button0 push', /demo\.scn:1: unknown action 'push' for button button0/],
     ['1ms button0 press now', /demo\.scn:1: press takes no arguments/],
@@ -71,6 +78,16 @@ describe('parseScenario', () => {
     ['1ms gpioa 3 up', /demo\.scn:1: expected high, low or float after gpioa 3, got 'up'/],
     ['1ms gpioa 3 high extra', /demo\.scn:1: unexpected 'extra'/],
     ['1ms button0', /demo\.scn:1: expected "<time> <target> <action>/],
+    ['1ms adc1 8 100', /demo\.scn:1: expected a channel number 0\.\.7 after adc1, got '8'$/],
+    ['1ms adc1 03 100', /demo\.scn:1: expected a channel number 0\.\.7 after adc1, got '03'$/],
+    ['1ms adc1 "3" 100', /demo\.scn:1: expected a channel number 0\.\.7 after adc1, got '"3"'$/],
+    ['1ms adc1 3', /demo\.scn:1: expected a value 0\.\.4095 \(12 bits, decimal or 0x\) after adc1 3$/],
+    ['1ms adc1 3 4096', /demo\.scn:1: expected a value 0\.\.4095 \(12 bits, decimal or 0x\) after adc1 3, got '4096'$/],
+    ['1ms adc1 3 0x1000', /demo\.scn:1: expected a value .* got '0x1000'$/],
+    ['1ms adc1 3 -1', /demo\.scn:1: expected a value .* got '-1'$/],
+    ['1ms adc1 3 1.5', /demo\.scn:1: expected a value .* got '1\.5'$/],
+    ['1ms adc1 3 "12"', /demo\.scn:1: expected a value .* got '12'$/],
+    ['1ms adc1 3 12 mV', /demo\.scn:1: unexpected 'mV' after adc1 3 12$/],
   ])('rejects %j with file:line', (line, message) => {
     const problems = problemsOf(`${line}\n`);
     expect(problems).toHaveLength(1);

@@ -10,6 +10,7 @@
  *     +500us   button0 release
  *     12.5ms   usart2  rx "AT\r\n" 0x00
  *     64000cycles gpioa 3 high
+ *     5ms      adc1    3 1234
  *
  * `<time>` is absolute, or relative to the previous event with a leading `+`; units `s`,
  * `ms`, `us`, `ns` or `cycles`, converted to cycles exactly at the nominal frequency (a time
@@ -25,11 +26,13 @@
  * `file:line`); the parser reports every bad line at once, not just the first.
  */
 
+import { ADC_CHANNELS, ADC_MAX_VALUE } from './devices/adc.js';
+
 /** A device the scenario may name: the board's devices have these two fields. */
 export interface ScenarioTarget {
   /** Devicetree label (`button0`, `usart2`, `gpioa`). */
   readonly name: string;
-  /** The model kind (`button`, `usart`, `gpio`, ...). */
+  /** The model kind (`button`, `usart`, `gpio`, `adc`, ...). */
   readonly model: string;
 }
 
@@ -61,8 +64,16 @@ export interface ScenarioGpioEvent extends EventBase {
   readonly action: 'high' | 'low' | 'float';
 }
 
+/** A new level on an ADC input: from this cycle on, converting `channel` gives `value`. */
+export interface ScenarioAdcEvent extends EventBase {
+  readonly kind: 'adc';
+  readonly channel: number;
+  /** The 12-bit conversion result, 0..4095. */
+  readonly value: number;
+}
+
 /** One parsed event, discriminated by `kind`. */
-export type ScenarioEvent = ScenarioButtonEvent | ScenarioUsartEvent | ScenarioGpioEvent;
+export type ScenarioEvent = ScenarioButtonEvent | ScenarioUsartEvent | ScenarioGpioEvent | ScenarioAdcEvent;
 
 /** Every problem of a scenario, each line starting with `file:line:`. */
 export class ScenarioError extends Error {
@@ -134,7 +145,7 @@ export function parseScenario(
 }
 
 function isInputModel(model: string): boolean {
-  return model === 'button' || model === 'usart' || model === 'gpio';
+  return model === 'button' || model === 'usart' || model === 'gpio' || model === 'adc';
 }
 
 function parseAction(
@@ -169,8 +180,20 @@ function parseAction(
       if (args.length > 1) return `unexpected '${args[1]!.text}' after ${target} ${action} ${level.text}`;
       return { kind: 'gpio', cycle, target, where, pin: Number(actionToken.text), action: level.text };
     }
+    case 'adc': {
+      if (actionToken.bytes !== undefined || !/^(?:0|[1-9]\d{0,2})$/.test(actionToken.text) || Number(actionToken.text) >= ADC_CHANNELS) {
+        return `expected a channel number 0..${ADC_CHANNELS - 1} after ${target}, got '${action}'`;
+      }
+      const valueToken = args[0];
+      const value = valueToken === undefined || valueToken.bytes !== undefined ? -1 : parseAdcValue(valueToken.text);
+      if (value < 0) {
+        return `expected a value 0..${ADC_MAX_VALUE} (12 bits, decimal or 0x) after ${target} ${action}${valueToken === undefined ? '' : `, got '${valueToken.text}'`}`;
+      }
+      if (args.length > 1) return `unexpected '${args[1]!.text}' after ${target} ${action} ${valueToken!.text}`;
+      return { kind: 'adc', cycle, target, where, channel: Number(actionToken.text), value };
+    }
     default:
-      return `target '${target}' is a ${model}, which takes no scenario input (buttons, usarts and gpio ports do)`;
+      return `target '${target}' is a ${model}, which takes no scenario input (buttons, usarts, gpio ports and adcs do)`;
   }
 }
 
@@ -196,6 +219,14 @@ function parseTime(token: Token, frequency: bigint, previous: number): number | 
   const absolute = plus === '+' ? cycles + BigInt(previous) : cycles;
   if (absolute > BigInt(Number.MAX_SAFE_INTEGER)) return `time '${token.text}' is too far (beyond 2^53 cycles)`;
   return Number(absolute);
+}
+
+/** 0..ADC_MAX_VALUE from `0x...` or decimal; -1 otherwise. */
+function parseAdcValue(text: string): number {
+  let v = -1;
+  if (/^0x[0-9a-fA-F]{1,3}$/.test(text)) v = parseInt(text.slice(2), 16);
+  else if (/^(?:0|[1-9]\d{0,3})$/.test(text)) v = Number(text);
+  return v <= ADC_MAX_VALUE ? v : -1;
 }
 
 /** 0..255 from `0xHH` or decimal; -1 otherwise. */
