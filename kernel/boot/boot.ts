@@ -6,11 +6,14 @@
  * anywhere: label uniqueness and reserved labels, each module's imports against its
  * task's capabilities (signatures included), the exports the kernel relies on, the
  * exchange area and the Asyncify save area inside the module's memory, no start function
- * (it would run before the kernel controls the task). All failures are reported together.
+ * (it would run before the kernel controls the task), and that the tasks, SHMs and kernel
+ * reservation fit the board's RAM (image/ram-budget.ts, the integrator's own accounting).
+ * All failures are reported together.
  */
 
 import { EVENT_HEADER_SIZE, IDLE_TASK_LABEL } from '../../toolchain/abi/index.js';
 import { readImage, type Image, ImageError, taskClaimProblems } from '../image/image.js';
+import { describeRamBudget, isWithinRam, ramBudget, taskRamShare, type TaskRamShare } from '../image/ram-budget.js';
 import { verifyImageSignature, ImageSignatureError } from './verify.js';
 import { Kernel, type KernelOptions, type TaskDescriptor } from '../kernel.js';
 import { readWasmInterface, exportedGlobalConst, WasmFormatError, type WasmInterface } from '../platform/wasm-sections.js';
@@ -131,6 +134,7 @@ export function bootImage(bytes: Uint8Array, options: BootOptions): Kernel {
   const labels = new Map<number, string>();
   const names = new Set<string>();
   const descriptors: TaskDescriptor[] = [];
+  const ramShares: TaskRamShare[] = [];
   if (image.kernel.exchangeAreaLen < EVENT_HEADER_SIZE * 2) problems.push('exchange area too small');
   for (const task of image.tasks) {
     if (task.label === IDLE_TASK_LABEL) problems.push(`task '${task.name}': label 0xcafe is reserved for the idle task`);
@@ -149,6 +153,10 @@ export function bootImage(bytes: Uint8Array, options: BootOptions): Kernel {
     problems.push(...checkTaskImports(task.name, info, task.capabilities, { allowPreempt: true }));
     problems.push(...checkModule(task, info, image.kernel.exchangeAreaLen, image.board));
     problems.push(...taskClaimProblems(task, image.board, info.memory?.initial));
+    const layout = { exchangeAddress: task.exchangeAddress, exchangeLength: image.kernel.exchangeAreaLen, asyncifyDataAddress: task.asyncifyDataAddress };
+    const ram = taskRamShare(task.name, info, layout, image.board);
+    problems.push(...ram.problems);
+    if (ram.share !== undefined) ramShares.push(ram.share);
     let module: WebAssembly.Module;
     try {
       module = new WebAssembly.Module(task.module as Uint8Array<ArrayBuffer>);
@@ -176,6 +184,10 @@ export function bootImage(bytes: Uint8Array, options: BootOptions): Kernel {
       budgetArgument: Object.freeze(info.imports.map(takesBudgetArgument)),
     }));
   }
+  // The board's RAM, recomputed from the modules: never weaken this to trust the build's
+  // verdict, an image can come from anywhere. Counted only when every task could be.
+  const budget = ramShares.length === image.tasks.length ? ramBudget(image.board, ramShares) : undefined;
+  if (budget !== undefined && !isWithinRam(budget)) problems.push(`the tasks, shared memories and kernel do not fit the board's RAM: ${describeRamBudget(budget)}`);
   if (problems.length > 0) throw new ImageRefused(problems);
   problems.push(...checkBoardAtBoot(image.board, image.tasks));
   if (problems.length > 0) throw new ImageRefused(problems);

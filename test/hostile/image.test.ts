@@ -9,7 +9,11 @@ import { readImage, writeImage, ImageError, kernelConfigHash } from '../../kerne
 import { readContainer, writeContainer, SectionKind, type SectionContent } from '../../kernel/image/sections.js';
 import { canonicalJson } from '../../kernel/image/json-fields.js';
 import { bootImage, ImageRefused } from '../../kernel/boot/boot.js';
-import { buildWatImage, taskWat } from '../helpers/wat.js';
+import { buildWatImage, taskWat, watToWasm } from '../helpers/wat.js';
+import { integrateModule } from '../../toolchain/build/project.js';
+import { DEFAULT_KERNEL_CONFIG } from '../../kernel/config.js';
+import type { Board } from '../../kernel/board.js';
+import { ExitPolicy } from '../../toolchain/abi/index.js';
 
 const good = buildWatImage([
   { name: 'a', label: 1, wat: taskWat({ imports: ['log'], body: 'nop' }) },
@@ -126,6 +130,51 @@ describe('image reader', () => {
     const msg = refusal(withTaskMeta(0, (m) => { (m.resources as Json).devices = ['usart1']; (m.memory as Json).pages = 77; }));
     expect(msg).toContain("task 'a': metadata lists device 'usart1', which the board does not give it");
     expect(msg).toMatch(/task 'a': metadata says 77 memory pages, its module defines \d+/);
+  });
+  it('refuses at boot tasks that do not fit the board\'s RAM, with the figures', () => {
+    // Each WAT task: one page of its own plus one page of Asyncify save area.
+    const withRam = (ramSize: number): Uint8Array => {
+      const sections = sectionsOf(good);
+      const board = JSON.parse(new TextDecoder().decode(sections[1]!.bytes)) as Json;
+      board.ramSize = ramSize;
+      sections[1] = { kind: SectionKind.Board, bytes: canonicalJson(board) };
+      return writeContainer(sections);
+    };
+    expect(refusal(withRam(0x40000))).toContain("the tasks, shared memories and kernel do not fit the board's RAM: "
+      + 'tasks a 128 KiB (own memory 64 KiB + Asyncify save area 64 KiB), b 128 KiB (own memory 64 KiB + Asyncify save area 64 KiB); '
+      + 'shared memories none; kernel reservation 32 KiB; total 288 KiB (0x48000), RAM 256 KiB (0x40000), 32 KiB over');
+    expect(() => bootImage(withRam(0x48000), { seed: 0, console: { line: () => undefined } })).not.toThrow();
+  });
+  it('charges a task integrated over an SHM range its own memory and save area, not the window', () => {
+    const board = (ramSize: number): Board => ({
+      model: 'test', ramSize, devices: [], dmaStreams: [],
+      shms: [{ id: 0, path: '/reserved-memory/shm@40000', label: 0x51, owner: 1, baseAddress: 0x40000, size: 0x1000, dmaPool: false, noMap: false }],
+    });
+    const config = { priority: 1, quantum: 10, autoStart: true, exitPolicy: ExitPolicy.NoRestart, stackSize: 0x2000, heapSize: 0, domain: 0, capabilities: 0 };
+    const tasks = [1, 2].map((label) => integrateModule(`t${label}`, { ...config, label }, watToWasm(taskWat({ imports: ['log'], body: 'nop' })), 't/task.conf', DEFAULT_KERNEL_CONFIG, board(0)));
+    // Memory: own page 0, pages 1-3 unused, the window in page 4, the save area page 5.
+    expect(tasks.map((t) => t.asyncifyDataAddress)).toEqual([0x50000, 0x50000]);
+    const fits = 2 * 128 * 1024 + 0x1000 + 32 * 1024;
+    expect(() => bootImage(writeImage(DEFAULT_KERNEL_CONFIG, tasks, board(fits)), { seed: 0, console: { line: () => undefined } })).not.toThrow();
+    expect(refusal(writeImage(DEFAULT_KERNEL_CONFIG, tasks, board(fits - 1)))).toContain(
+      'shared memories /reserved-memory/shm@40000 4 KiB; kernel reservation 32 KiB; total 292 KiB (0x49000), RAM 299007 bytes (0x48fff), 1 byte over',
+    );
+  });
+  it('refuses a recorded own-memory end that is not between the exchange area and the save area', () => {
+    const forged = watToWasm(`(module
+      (import "rampart" "preempt" (func $preempt))
+      (memory (export "memory") 2 2)
+      (global (export "__svcexchange") i32 (i32.const 1024))
+      (global (export "__rampart_budget") (mut i32) (i32.const 0))
+      (global (export "__rampart_own_memory_end") i32 (i32.const 1000))
+      (func (export "_start") (param i32 i32))
+      (func (export "asyncify_start_unwind") (param i32)) (func (export "asyncify_stop_unwind"))
+      (func (export "asyncify_start_rewind") (param i32)) (func (export "asyncify_stop_rewind")))`);
+    const image = writeImage(DEFAULT_KERNEL_CONFIG, [{
+      name: 'liar', label: 1, priority: 1, quantum: 10, capabilities: 0, autoStart: true, exitPolicy: 0, domain: 0,
+      exchangeAddress: 1024, asyncifyDataAddress: 65536, asyncifyDataSize: 65536, module: forged,
+    }]);
+    expect(refusal(image)).toContain("task 'liar': '__rampart_own_memory_end' is 1000, which is not a page boundary between the end of its exchange area (1152) and its Asyncify save area (65536)");
   });
   it('refuses a manifest that disagrees with the content', () => {
     const sections = sectionsOf(good);

@@ -73,12 +73,13 @@ export function integrateModule(name: string, config: TaskConfig, module: Uint8A
   const stale = sdk === undefined ? undefined : checkSdkStamp(name, module, sdk.hash, sdk.dir);
   if (stale !== undefined) throw new ProjectError([stale]);
   let wasm = module;
+  let ownMemoryBytes: number | undefined;
   if (board !== undefined && board.shms.length > 0) {
     // Every task may map any SHM: its memory spans the SHM windows, its own data stays below.
     const lowest = Math.min(...board.shms.map((s) => s.baseAddress));
     const highest = Math.max(...board.shms.map((s) => s.baseAddress + s.size));
     try {
-      wasm = reserveSharedRange(wasm, name, lowest, highest);
+      ({ wasm, ownBytes: ownMemoryBytes } = reserveSharedRange(wasm, name, lowest, highest));
     } catch (error) {
       if (error instanceof MemoryLayoutError) throw new ProjectError([error.message]);
       throw error;
@@ -92,7 +93,7 @@ export function integrateModule(name: string, config: TaskConfig, module: Uint8A
   if (!before.exports.some((e) => e.kind === 'function' && e.name === '_start')) problems.push(`task '${name}': module does not export '_start'`);
   if (before.hasStart) problems.push(`task '${name}': module has a start function; tasks must begin in _start`);
   if (problems.length > 0) throw new ProjectError(problems);
-  const result = instrument(wasm, { blockingImports: BLOCKING_IMPORTS });
+  const result = instrument(wasm, { blockingImports: BLOCKING_IMPORTS, ...(ownMemoryBytes !== undefined ? { ownMemoryBytes } : {}) });
   return {
     name,
     label: config.label,

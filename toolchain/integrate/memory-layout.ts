@@ -51,18 +51,20 @@ function findMemorySection(wasm: Uint8Array): { start: number; end: number; limi
 
 /**
  * Extend the memory so that it covers `[0, minBytes)`; the module's own initial size must
- * not exceed `ownLimitBytes` (the start of the SHM range). Returns the module unchanged
- * when it already covers the range.
+ * not exceed `ownLimitBytes` (the start of the SHM range). Returns the module (unchanged
+ * when it already covers the range) and the size of its own memory, which the rewrite hides
+ * and the RAM budget needs (instrument's `ownMemoryBytes`).
  */
-export function reserveSharedRange(wasm: Uint8Array, taskName: string, ownLimitBytes: number, minBytes: number): Uint8Array {
+export function reserveSharedRange(wasm: Uint8Array, taskName: string, ownLimitBytes: number, minBytes: number): { wasm: Uint8Array; ownBytes: number } {
   const found = findMemorySection(wasm);
   if (found === undefined) throw new MemoryLayoutError(`task '${taskName}': module defines no memory`);
   const { initial, maximum } = found.limits;
-  if (initial * PAGE > ownLimitBytes) {
-    throw new MemoryLayoutError(`task '${taskName}': its stack, data and heap take ${initial * PAGE} bytes, past the start of the shared-memory range at 0x${ownLimitBytes.toString(16)}; reduce CONFIG_TASK_STACK_SIZE or CONFIG_TASK_HEAP_SIZE`);
+  const ownBytes = initial * PAGE;
+  if (ownBytes > ownLimitBytes) {
+    throw new MemoryLayoutError(`task '${taskName}': its stack, data and heap take ${ownBytes} bytes, past the start of the shared-memory range at 0x${ownLimitBytes.toString(16)}; reduce CONFIG_TASK_STACK_SIZE or CONFIG_TASK_HEAP_SIZE`);
   }
   const pages = Math.ceil(minBytes / PAGE);
-  if (initial >= pages) return wasm;
+  if (initial >= pages) return { wasm, ownBytes };
   const newMax = Math.max(pages, maximum ?? pages);
   // vec(memtype) with one entry: count, flags (1 = has maximum), initial, maximum.
   const payload = [...writeU32(1), 0x01, ...writeU32(pages), ...writeU32(newMax)];
@@ -71,5 +73,5 @@ export function reserveSharedRange(wasm: Uint8Array, taskName: string, ownLimitB
   out.set(wasm.subarray(0, found.start), 0);
   out.set(section, found.start);
   out.set(wasm.subarray(found.end), found.start + section.length);
-  return out;
+  return { wasm: out, ownBytes };
 }
