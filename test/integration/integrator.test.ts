@@ -2,7 +2,8 @@
  * The Integrator Kit end to end on the demo project: a signed image with its SBOM,
  * manifest and detached signatures (checked by the real GnuPG too), reproducible in another
  * directory, per-app byte identity, app signatures against trust.json, the release
- * flavour's refusals, and `rampart verify` catching altered companions.
+ * flavour's refusals, and `rampart verify` catching altered companions. Then the board's
+ * RAM budget at build and at boot.
  *
  * Builds are the slow part (a fresh C build of the demo takes tens of seconds on this
  * machine); projects are copied with their build cache where a test does not need a fresh
@@ -13,7 +14,7 @@ import { cpSync, existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } 
 import { spawnSync } from 'node:child_process';
 import { createHash } from 'node:crypto';
 import { tmpdir } from 'node:os';
-import { join } from 'node:path';
+import { join, relative } from 'node:path';
 import * as openpgp from 'openpgp';
 import { buildProject, ProjectError, type BuildProjectResult } from '../../toolchain/build/project.js';
 import { runImageFile } from '../../toolchain/run.js';
@@ -274,5 +275,24 @@ describe('app signatures and the trust file', () => {
     const message = await refusal(release);
     expect(message).toMatch(/keys\/integrator-DEVELOPMENT-ONLY\.asc: a release build \(CONFIG_BUILD_TARGET_RELEASE\) refuses to sign with the development key [0-9a-f]{40}/);
     expect(message).toMatch(/trust\.json: missing; a release build integrates only apps signed by keys that trust\.json allows/);
+  }, 300_000);
+});
+
+describe('the board\'s RAM', () => {
+  it('refuses tasks that do not fit the board\'s RAM with every figure, and builds and boots once they fit', async () => {
+    const p = copyProject(demo, 'ram', true);
+    // rampart-m4 with a smaller memory node, and one SHM: counted once, not once per task.
+    const board = (ram: number) => `/dts-v1/;\n#include <rampart/rampart-m4.dtsi>\n/ { model = "small"; };\n&{/memory@0} { reg = <0x0 0x${ram.toString(16)}>; };\n`
+      + '&reserved_memory { records: records@40000 { reg = <0x40000 0x1000>; outpost,shm; outpost,label = <0x5a>; outpost,owner = <0x1000>; }; };\n';
+    writeFileSync(join(p, 'board.dts'), board(0x20000));
+    const file = relative(process.cwd(), join(p, 'board.dts'));
+    expect(await refusal(p)).toBe(`${file}: the tasks, shared memories and kernel do not fit the board's RAM: `
+      + 'tasks ping 128 KiB (own memory 64 KiB + Asyncify save area 64 KiB), pong 128 KiB (own memory 64 KiB + Asyncify save area 64 KiB); '
+      + 'shared memories /reserved-memory/records@40000 4 KiB; kernel reservation 32 KiB; total 292 KiB (0x49000), RAM 128 KiB (0x20000), 164 KiB over. '
+      + `Shrink CONFIG_TASK_STACK_SIZE or CONFIG_TASK_HEAP_SIZE in the apps' task.conf, or enlarge the memory node (device_type = "memory") in ${file}`);
+    // Exactly enough: the build and then boot (the same accounting) accept it.
+    writeFileSync(join(p, 'board.dts'), board(0x49000));
+    const { result } = await build(p);
+    expect((await run(result.imagePath)).code).toBe(0);
   }, 300_000);
 });

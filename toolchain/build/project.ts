@@ -6,6 +6,7 @@
  * its own (no link step between apps), its imports are checked against the capabilities
  * in its `task.conf`, it is instrumented (metering + Asyncify), and the image is written
  * atomically: a failed build never leaves a half-written image where `run` would pick it up.
+ * The tasks, SHMs and kernel reservation must fit the board's RAM (kernel/image/ram-budget.ts).
  * Every problem of every app is reported, each naming the file to fix.
  */
 
@@ -24,7 +25,7 @@ import { BoardError, checkBoard, readBoard } from '../config/devicetree.js';
 import type { Board } from '../../kernel/board.js';
 import { instrument } from '../integrate/instrument.js';
 import { IntegrationError, packProject, type PackResult } from '../integrate/pack.js';
-import { MemoryLayoutError, reserveSharedRange } from '../integrate/memory-layout.js';
+import { MemoryLayoutError, ramBudgetProblems, reserveSharedRange } from '../integrate/memory-layout.js';
 import { checkSdkStamp, generateSdk, SdkError, stampModule } from '../sdk/sdk.js';
 
 /**
@@ -233,6 +234,8 @@ export async function buildProject(projectDir: string, options: BuildProjectOpti
       else throw error;
     }
   }
+  // The board's RAM against the whole product: only meaningful once every app is integrated.
+  if (tasks.length === ordered.length) problems.push(...ramBudgetProblems(boardDesc, tasks, kernel.exchangeAreaLen, rel(board)));
   if (problems.length > 0) throw new ProjectError(problems);
 
   // Pack and sign (toolchain/integrate/pack.ts): app signatures against trust.json, SBOM,

@@ -1,13 +1,21 @@
 /**
- * Task memory layout at integration: make room for the board's shared-memory windows.
+ * Task memory layout at integration: make room for the board's shared-memory windows, and
+ * check that the product fits the board's RAM.
  *
  * A shared memory is reachable at its devicetree `reg` address inside every task that maps
  * it, and any task may become an SHM's user at run time, so every task's linear memory must
  * extend over the whole SHM range, and the task's own stack, data and heap must stay below
  * it. This module checks that and rewrites the memory section's limits (initial and
  * maximum) before instrumentation, which then appends the Asyncify save area above.
+ *
+ * The RAM budget (what counts is kernel/image/ram-budget.ts, shared with boot so that both
+ * report the same figures) is checked on the instrumented modules of the whole project.
  */
 
+import type { Board } from '../../kernel/board.js';
+import type { ImageTaskInput } from '../../kernel/image/image.js';
+import { describeRamBudget, isWithinRam, ramBudget, taskRamShare, type TaskRamShare } from '../../kernel/image/ram-budget.js';
+import { readWasmInterface } from '../../kernel/platform/wasm-sections.js';
 import { encodeLeb128 as writeU32, readLeb128 } from './leb128.js';
 
 const PAGE = 65536;
@@ -74,4 +82,26 @@ export function reserveSharedRange(wasm: Uint8Array, taskName: string, ownLimitB
   out.set(section, found.start);
   out.set(wasm.subarray(found.end), found.start + section.length);
   return { wasm: out, ownBytes };
+}
+
+/**
+ * The build's RAM check: the integrated tasks, the board's SHMs and the kernel reservation
+ * against the board's memory node. Returns the refusal (naming `boardFile`, every figure and
+ * the fix), or an empty list when the board has no memory node or everything fits.
+ */
+export function ramBudgetProblems(board: Board, tasks: readonly ImageTaskInput[], kernelExchangeLength: number, boardFile: string): string[] {
+  if (board.ramSize === 0) return [];
+  const problems: string[] = [];
+  const shares: TaskRamShare[] = [];
+  for (const task of tasks) {
+    const layout = { exchangeAddress: task.exchangeAddress, exchangeLength: kernelExchangeLength, asyncifyDataAddress: task.asyncifyDataAddress };
+    const { share, problems: own } = taskRamShare(task.name, readWasmInterface(task.module), layout, board);
+    problems.push(...own);
+    if (share !== undefined) shares.push(share);
+  }
+  if (problems.length > 0) return problems;
+  const budget = ramBudget(board, shares);
+  if (budget === undefined || isWithinRam(budget)) return [];
+  return [`${boardFile}: the tasks, shared memories and kernel do not fit the board's RAM: ${describeRamBudget(budget)}. `
+    + `Shrink CONFIG_TASK_STACK_SIZE or CONFIG_TASK_HEAP_SIZE in the apps' task.conf, or enlarge the memory node (device_type = "memory") in ${boardFile}`];
 }
