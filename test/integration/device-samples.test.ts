@@ -204,10 +204,14 @@ describe('board rules at build', () => {
     const dir = copySample('uart-echo');
     patch(dir, 'apps/uart/task.conf', 'CONFIG_CAP_DEV_BUSES=y\n', '');
     const problems = await buildProblems(dir);
-    expect(problems).toEqual([
+    const taskConf = relative(process.cwd(), join(dir, 'apps/uart/task.conf'));
+    expect(problems[0]).toBe(
       `${boardOf(dir)}: /soc/serial@40004400: device usart2 needs CAP_DEV_BUSES, which its owner uart (0x1000) lacks; ` +
-      `add CONFIG_CAP_DEV_BUSES=y to ${relative(process.cwd(), join(dir, 'apps/uart/task.conf'))}`,
-    ]);
+      `add CONFIG_CAP_DEV_BUSES=y to ${taskConf}`,
+    );
+    // The app's imports are checked against the same task.conf, and listed with the board's problem.
+    expect(problems).toContain(`task 'uart': imports bus access 'bus_read32' without any device capability; add the CONFIG_CAP_DEV_* of its device to ${taskConf}`);
+    expect(problems.slice(1).every((p) => p.startsWith("task 'uart': imports ") && p.endsWith(` to ${taskConf}`))).toBe(true);
   }, BUILD_TIMEOUT);
 
   it('refuses a DMA stream to a shared memory without dma-pool', async () => {

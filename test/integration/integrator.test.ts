@@ -2,8 +2,8 @@
  * The Integrator Kit end to end on the demo project: a signed image with its SBOM,
  * manifest and detached signatures (checked by the real GnuPG too), reproducible in another
  * directory, per-app byte identity, app signatures against trust.json, the release
- * flavour's refusals, and `rampart verify` catching altered companions. Then the board's
- * RAM budget at build and at boot.
+ * flavour's refusals, and `rampart verify` catching altered companions. Then a project's
+ * problems listed in one refusal, and the board's RAM budget at build and at boot.
  *
  * Builds are the slow part (a fresh C build of the demo takes tens of seconds on this
  * machine); projects are copied with their build cache where a test does not need a fresh
@@ -16,7 +16,9 @@ import { createHash } from 'node:crypto';
 import { tmpdir } from 'node:os';
 import { join, relative } from 'node:path';
 import * as openpgp from 'openpgp';
-import { buildProject, ProjectError, type BuildProjectResult } from '../../toolchain/build/project.js';
+import { buildProject, integrateModule, ProjectError, type BuildProjectResult } from '../../toolchain/build/project.js';
+import { DEFAULT_KERNEL_CONFIG } from '../../kernel/config.js';
+import { taskWat, watToWasm } from '../helpers/wat.js';
 import { runImageFile } from '../../toolchain/run.js';
 import { readImage } from '../../kernel/image/image.js';
 import { generateKeyPair } from '../../toolchain/integrate/keys.js';
@@ -278,7 +280,28 @@ describe('app signatures and the trust file', () => {
   }, 300_000);
 });
 
-describe('the board\'s RAM', () => {
+describe('every problem in one refusal, and the board\'s RAM', () => {
+  it('lists a board ownership violation together with an app\'s ungranted syscall', async () => {
+    const p = copyProject(demo, 'board-and-imports', true);
+    writeFileSync(join(p, 'board.dts'), '/dts-v1/;\n#include <rampart/rampart-m4.dtsi>\n/ { model = "two problems"; };\n&usart2 { outpost,owner = <0x2000>; status = "okay"; };\n');
+    const pingConf = join(p, 'apps/ping/task.conf');
+    writeFileSync(pingConf, readFileSync(pingConf, 'utf8').replace('CONFIG_CAP_SYS_PROCSTART=y\n', ''));
+    const message = await refusal(p);
+    expect(message).toMatch(/board\.dts: \S+: device usart2 needs CAP_DEV_BUSES, which its owner pong \(0x2000\) lacks; add CONFIG_CAP_DEV_BUSES=y to \S*apps\/pong\/task\.conf/);
+    expect(message).toContain("task 'ping': imports syscall 'start' (__sys_start) without capability CAP_SYS_PROCSTART");
+  }, 300_000);
+
+  it('lists a stale SDK stamp together with the module\'s other problems', () => {
+    const config = { label: 1, priority: 1, quantum: 10, autoStart: true, exitPolicy: 0, stackSize: 0x2000, heapSize: 0, domain: 0, capabilities: 0 } as const;
+    const module = watToWasm(taskWat({ imports: ['start'], body: 'nop' }));
+    let message = '';
+    try { integrateModule('t', config, module, 'apps/t/task.conf', DEFAULT_KERNEL_CONFIG, undefined, { hash: 'a'.repeat(64), dir: 'build/sdk' }); } catch (e) {
+      if (e instanceof ProjectError) message = e.message; else throw e;
+    }
+    expect(message).toContain("task 't': the module carries no SDK stamp");
+    expect(message).toContain("task 't': imports syscall 'start' (__sys_start) without capability CAP_SYS_PROCSTART");
+  });
+
   it('refuses tasks that do not fit the board\'s RAM with every figure, and builds and boots once they fit', async () => {
     const p = copyProject(demo, 'ram', true);
     // rampart-m4 with a smaller memory node, and one SHM: counted once, not once per task.

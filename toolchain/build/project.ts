@@ -7,7 +7,8 @@
  * in its `task.conf`, it is instrumented (metering + Asyncify), and the image is written
  * atomically: a failed build never leaves a half-written image where `run` would pick it up.
  * The tasks, SHMs and kernel reservation must fit the board's RAM (kernel/image/ram-budget.ts).
- * Every problem of every app is reported, each naming the file to fix.
+ * Every problem of every app and of the board is reported in one `ProjectError`, each naming
+ * the file to fix; a stage is skipped only when something it depends on failed.
  */
 
 import { existsSync, readdirSync, statSync } from 'node:fs';
@@ -15,7 +16,7 @@ import { join, relative, resolve } from 'node:path';
 import { SYSCALLS, PREEMPT_IMPORT } from '../abi/index.js';
 import type { KernelConfig } from '../../kernel/config.js';
 import type { ImageTaskInput } from '../../kernel/image/image.js';
-import { readWasmInterface, exportedGlobalConst } from '../../kernel/platform/wasm-sections.js';
+import { readWasmInterface, exportedGlobalConst, WasmFormatError, type WasmInterface } from '../../kernel/platform/wasm-sections.js';
 import { checkTaskImports } from '../../kernel/boot/import-policy.js';
 import { WASI_BLOCKING_IMPORTS } from '../../kernel/syscalls/gate-wasi.js';
 import { ConfigError, readKernelConfigFile, readTaskConfigFile, type TaskConfig } from '../config/kconfig.js';
@@ -23,7 +24,7 @@ import { buildCApp, BuildError } from './c.js';
 import { buildRustApp } from './rust.js';
 import { BoardError, checkBoard, readBoard } from '../config/devicetree.js';
 import type { Board } from '../../kernel/board.js';
-import { instrument } from '../integrate/instrument.js';
+import { instrument, InstrumentError } from '../integrate/instrument.js';
 import { IntegrationError, packProject, type PackResult } from '../integrate/pack.js';
 import { MemoryLayoutError, ramBudgetProblems, reserveSharedRange } from '../integrate/memory-layout.js';
 import { checkSdkStamp, generateSdk, SdkError, stampModule } from '../sdk/sdk.js';
@@ -34,6 +35,7 @@ import { checkSdkStamp, generateSdk, SdkError, stampModule } from '../sdk/sdk.js
  */
 export const BLOCKING_IMPORTS: readonly string[] = [...SYSCALLS.filter((s) => s.blocking).map((s) => s.name), ...WASI_BLOCKING_IMPORTS];
 
+/** The project was refused; `problems` lists every reason, one per entry. */
 export class ProjectError extends Error {
   override readonly name = 'ProjectError';
   constructor(readonly problems: readonly string[]) {
@@ -68,11 +70,16 @@ export interface BuildProjectResult {
 /** Task names appear in console lines and file names: keep them plain. */
 const APP_NAME = /^[A-Za-z0-9_][A-Za-z0-9_.-]{0,63}$/;
 
-/** Turn one app module into an image task: check imports, instrument, locate its windows. */
+/**
+ * Turn one app module into an image task: check imports, instrument, locate its windows.
+ * Every problem of the module is listed together (a stale SDK stamp does not hide the
+ * imports); instrumentation runs only on a module that passed them all.
+ */
 export function integrateModule(name: string, config: TaskConfig, module: Uint8Array, configFile: string, kernel: KernelConfig, board?: Board, sdk?: { readonly hash: string; readonly dir: string }): ImageTaskInput {
-  // An app built against another kernel configuration or board (toolchain/sdk/sdk.ts) is refused first.
+  const problems: string[] = [];
+  // An app built against another kernel configuration or board (toolchain/sdk/sdk.ts).
   const stale = sdk === undefined ? undefined : checkSdkStamp(name, module, sdk.hash, sdk.dir);
-  if (stale !== undefined) throw new ProjectError([stale]);
+  if (stale !== undefined) problems.push(stale);
   let wasm = module;
   let ownMemoryBytes: number | undefined;
   if (board !== undefined && board.shms.length > 0) {
@@ -82,19 +89,31 @@ export function integrateModule(name: string, config: TaskConfig, module: Uint8A
     try {
       ({ wasm, ownBytes: ownMemoryBytes } = reserveSharedRange(wasm, name, lowest, highest));
     } catch (error) {
-      if (error instanceof MemoryLayoutError) throw new ProjectError([error.message]);
-      throw error;
+      if (error instanceof MemoryLayoutError) problems.push(error.message);
+      else throw error;
     }
   }
-  const before = readWasmInterface(wasm);
-  const problems = checkTaskImports(name, before, config.capabilities, { configFile, allowPreempt: false });
+  let before: WasmInterface;
+  try {
+    before = readWasmInterface(wasm);
+  } catch (error) {
+    if (error instanceof WasmFormatError) throw new ProjectError([...problems, `task '${name}': ${error.message}`]);
+    throw error;
+  }
+  problems.push(...checkTaskImports(name, before, config.capabilities, { configFile, allowPreempt: false }));
   if (before.imports.some((i) => i.name === PREEMPT_IMPORT)) problems.push(`task '${name}': already instrumented (imports rampart.preempt)`);
   const exchange = exportedGlobalConst(before, '__svcexchange');
   if (exchange === undefined) problems.push(`task '${name}': module does not export '__svcexchange' (the exchange area); build it with the Rampart SDK`);
   if (!before.exports.some((e) => e.kind === 'function' && e.name === '_start')) problems.push(`task '${name}': module does not export '_start'`);
   if (before.hasStart) problems.push(`task '${name}': module has a start function; tasks must begin in _start`);
   if (problems.length > 0) throw new ProjectError(problems);
-  const result = instrument(wasm, { blockingImports: BLOCKING_IMPORTS, ...(ownMemoryBytes !== undefined ? { ownMemoryBytes } : {}) });
+  let result;
+  try {
+    result = instrument(wasm, { blockingImports: BLOCKING_IMPORTS, ...(ownMemoryBytes !== undefined ? { ownMemoryBytes } : {}) });
+  } catch (error) {
+    if (error instanceof InstrumentError) throw new ProjectError([`task '${name}': cannot instrument the module: ${error.message}`]);
+    throw error;
+  }
   return {
     name,
     label: config.label,
@@ -128,47 +147,48 @@ async function buildAssemblyScript(options: { appDir: string; appName: string; e
   return backend.buildAsApp(options);
 }
 
-/** Build every app of a project and write the image. */
-export async function buildProject(projectDir: string, options: BuildProjectOptions = {}): Promise<BuildProjectResult> {
-  const dir = resolve(projectDir);
-  const rel = (p: string) => relative(process.cwd(), p) || '.';
-  const progress = options.progress ?? (() => undefined);
-  const problems: string[] = [];
-  const prj = join(dir, 'prj.conf');
-  const board = join(dir, 'board.dts');
-  const appsDir = join(dir, 'apps');
-  if (!existsSync(dir) || !statSync(dir).isDirectory()) throw new ProjectError([`${rel(dir)}: no such project folder`]);
-  if (!existsSync(prj)) problems.push(`${rel(prj)}: missing; a project needs a kernel Kconfig fragment (an empty file selects the defaults)`);
-  if (!existsSync(board)) problems.push(`${rel(board)}: missing; a project needs a board description (for now "/dts-v1/; / { };" is enough)`);
-  if (!existsSync(appsDir)) problems.push(`${rel(appsDir)}: missing; put one folder per task under apps/`);
-  if (problems.length > 0) throw new ProjectError(problems);
-
-  let kernel: KernelConfig;
+/** The kernel configuration, or undefined with its problems added to `problems`. */
+function readKernelConfig(prj: string, rel: (p: string) => string, problems: string[]): KernelConfig | undefined {
+  if (!existsSync(prj)) {
+    problems.push(`${rel(prj)}: missing; a project needs a kernel Kconfig fragment (an empty file selects the defaults)`);
+    return undefined;
+  }
   try {
-    kernel = readKernelConfigFile(prj);
+    return readKernelConfigFile(prj);
   } catch (error) {
-    if (error instanceof ConfigError) throw new ProjectError(error.problems.map((p) => p.replace(prj, rel(prj))));
+    if (error instanceof ConfigError) { problems.push(...error.problems.map((p) => p.replace(prj, rel(prj)))); return undefined; }
     throw error;
   }
+}
 
-  const appNames = readdirSync(appsDir).filter((n) => statSync(join(appsDir, n)).isDirectory()).sort();
-  if (appNames.length === 0) problems.push(`${rel(appsDir)}: no apps; add apps/<name>/task.conf and apps/<name>/src/*.c`);
-  if (appNames.length > kernel.maxTasks) problems.push(`${rel(prj)}: ${appNames.length} apps but CONFIG_MAX_TASKS=${kernel.maxTasks}; raise CONFIG_MAX_TASKS`);
+/**
+ * Every app folder's name, task.conf and sources, checked app by app. `complete` says that
+ * every app has a readable task.conf with a label of its own: what the board check and the
+ * SDK need (both work from the whole set of labels).
+ */
+function readApps(appsDir: string, rel: (p: string) => string, problems: string[]): { names: string[]; configs: Map<string, TaskConfig>; complete: boolean } {
   const configs = new Map<string, TaskConfig>();
+  if (!existsSync(appsDir)) {
+    problems.push(`${rel(appsDir)}: missing; put one folder per task under apps/`);
+    return { names: [], configs, complete: false };
+  }
+  const names = readdirSync(appsDir).filter((n) => statSync(join(appsDir, n)).isDirectory()).sort();
+  if (names.length === 0) problems.push(`${rel(appsDir)}: no apps; add apps/<name>/task.conf and apps/<name>/src/*.c`);
+  let complete = names.length > 0;
   const labels = new Map<number, string>();
-  for (const name of appNames) {
+  for (const name of names) {
     const appDir = join(appsDir, name);
     const taskConf = join(appDir, 'task.conf');
-    if (!APP_NAME.test(name)) { problems.push(`${rel(appDir)}: app folder names must be letters, digits, '_', '-' or '.' (at most 64)`); continue; }
-    if (!existsSync(taskConf)) { problems.push(`${rel(taskConf)}: missing; every app needs a task.conf with at least CONFIG_TASK_LABEL`); continue; }
+    if (!APP_NAME.test(name)) { problems.push(`${rel(appDir)}: app folder names must be letters, digits, '_', '-' or '.' (at most 64)`); complete = false; continue; }
+    if (!existsSync(taskConf)) { problems.push(`${rel(taskConf)}: missing; every app needs a task.conf with at least CONFIG_TASK_LABEL`); complete = false; continue; }
     try {
       const config = readTaskConfigFile(taskConf);
       const other = labels.get(config.label);
-      if (other !== undefined) problems.push(`${rel(taskConf)}: CONFIG_TASK_LABEL=0x${config.label.toString(16)} is already the label of app '${other}'; labels must be unique`);
+      if (other !== undefined) { problems.push(`${rel(taskConf)}: CONFIG_TASK_LABEL=0x${config.label.toString(16)} is already the label of app '${other}'; labels must be unique`); complete = false; }
       labels.set(config.label, name);
       configs.set(name, config);
     } catch (error) {
-      if (error instanceof ConfigError) problems.push(...error.problems.map((p) => p.replace(taskConf, rel(taskConf))));
+      if (error instanceof ConfigError) { problems.push(...error.problems.map((p) => p.replace(taskConf, rel(taskConf)))); complete = false; }
       else throw error;
     }
     const language = languageOf(appDir);
@@ -178,20 +198,61 @@ export async function buildProject(projectDir: string, options: BuildProjectOpti
       problems.push(`${rel(taskConf)}: CONFIG_TASK_LIBC=y selects hosted C; this app is ${language}, remove the line`);
     }
   }
-  if (problems.length > 0) throw new ProjectError(problems);
+  return { names, configs, complete };
+}
 
-  // The board: compiled by the real devicetree compiler, then checked against the tasks.
-  let boardDesc: Board;
+/** The board, compiled by the real devicetree compiler; undefined with its problems added to `problems`. */
+async function readBoardFile(board: string, dir: string, rel: (p: string) => string, progress: (line: string) => void, problems: string[]): Promise<Board | undefined> {
+  if (!existsSync(board)) {
+    problems.push(`${rel(board)}: missing; a project needs a board description (for now "/dts-v1/; / { };" is enough)`);
+    return undefined;
+  }
   try {
-    boardDesc = await readBoard(board, { includeDirs: [dir], onWarning: (w) => progress(`  warning: ${w}`) });
+    return await readBoard(board, { includeDirs: [dir], onWarning: (w) => progress(`  warning: ${w}`) });
   } catch (error) {
-    if (error instanceof BoardError) throw new ProjectError(error.problems.map((p) => p.split(board).join(rel(board))));
+    if (error instanceof BoardError) { problems.push(...error.problems.map((p) => p.split(board).join(rel(board)))); return undefined; }
     throw error;
   }
-  problems.push(...checkBoard(boardDesc, [...configs.entries()].map(([name, c]) => ({
+}
+
+/**
+ * Build every app of a project and write the image.
+ *
+ * Checks run in stages, and a stage runs only when what it depends on succeeded, but
+ * everything that does not depend on a failure runs anyway, and one `ProjectError` lists it
+ * all: the kernel configuration, every app's task.conf and sources and the board file are read
+ * independently; the board's ownership rules need every app's label and capabilities; the
+ * SDK needs the configuration, the board and the labels, and the apps need the SDK, but not
+ * the ownership rules, so a board problem does not hide an app's imports (an app's compile
+ * errors are held back then: it compiles against the board's resources, so they may be the
+ * board's problems again); the RAM budget needs every integrated app; packing needs
+ * everything to be right.
+ */
+export async function buildProject(projectDir: string, options: BuildProjectOptions = {}): Promise<BuildProjectResult> {
+  const dir = resolve(projectDir);
+  const rel = (p: string) => relative(process.cwd(), p) || '.';
+  const progress = options.progress ?? (() => undefined);
+  const prj = join(dir, 'prj.conf');
+  const board = join(dir, 'board.dts');
+  const appsDir = join(dir, 'apps');
+  if (!existsSync(dir) || !statSync(dir).isDirectory()) throw new ProjectError([`${rel(dir)}: no such project folder`]);
+
+  // Independent: the kernel configuration, the apps' folders and task.conf, the board file.
+  const problems: string[] = [];
+  const kernel = readKernelConfig(prj, rel, problems);
+  const apps = readApps(appsDir, rel, problems);
+  if (kernel !== undefined && apps.names.length > kernel.maxTasks) problems.push(`${rel(prj)}: ${apps.names.length} apps but CONFIG_MAX_TASKS=${kernel.maxTasks}; raise CONFIG_MAX_TASKS`);
+  const boardDesc = await readBoardFile(board, dir, rel, progress, problems);
+  const configs = apps.configs;
+  const canBuild = problems.length === 0;
+
+  // The board against the tasks: owners, capabilities, overlaps. Reported with whatever the
+  // app checks below find.
+  const boardProblems = boardDesc !== undefined && apps.complete ? checkBoard(boardDesc, [...configs.entries()].map(([name, c]) => ({
     name, label: c.label, capabilities: c.capabilities, configFile: rel(join(appsDir, name, 'task.conf')),
-  })), rel(board)));
-  if (problems.length > 0) throw new ProjectError(problems);
+  })), rel(board)) : [];
+  problems.push(...boardProblems);
+  if (!canBuild || kernel === undefined || boardDesc === undefined) throw new ProjectError(problems);
 
   // The SDK of this configuration and board (toolchain/sdk/sdk.ts): headers, libraries and the
   // per-task resource headers the apps build against; reused when already up to date.
@@ -202,7 +263,7 @@ export async function buildProject(projectDir: string, options: BuildProjectOpti
       taskLabels: [...configs.values()].map((c) => c.label), display: rel, progress,
     });
   } catch (error) {
-    if (error instanceof SdkError) throw new ProjectError(error.problems);
+    if (error instanceof SdkError) throw new ProjectError([...problems, ...error.problems]);
     throw error;
   }
 
@@ -230,7 +291,12 @@ export async function buildProject(projectDir: string, options: BuildProjectOpti
       built.push({ name, config, toolchain: result.toolchain, cached: result.cached, moduleBytes: result.wasm.length });
       progress(`  ${result.cached ? 'CACHED ' : ({ c: 'CC     ', rust: 'CARGO  ', assemblyscript: 'ASC    ' } as const)[language]} ${name} (${Date.now() - started} ms)`);
     } catch (error) {
-      if (error instanceof BuildError || error instanceof ProjectError) problems.push(error.message);
+      if (error instanceof ProjectError) problems.push(...error.problems);
+      else if (error instanceof BuildError && boardProblems.length > 0) {
+        // An app compiles against the resources the board gives it (devices-dt.h, ...): with
+        // the board wrong, its compile errors may only be the board's problems again.
+        progress(`  NOT BUILT ${name}: it does not compile against ${rel(board)} as it stands; fix the board first`);
+      } else if (error instanceof BuildError) problems.push(error.message);
       else throw error;
     }
   }
