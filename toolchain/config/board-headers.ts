@@ -3,7 +3,9 @@
  * learn the ids and layouts of the devices, shared memories and DMA streams it owns.
  *
  * Owns the text of `devices-dt.h`, `shms-dt.h`, `dma-dt.h` and `uapi/device.h` (the
- * build-time-only types of spec §2.12).
+ * build-time-only types of spec §2.12), and the naming of every resource
+ * (`taskResourceTable`), which the Rust and AssemblyScript modules of `board-modules.ts`
+ * share, so `SHM_LABEL_PING_BUF` is the same SHM in C, Rust and AssemblyScript.
  *
  * Invariants:
  * - The output depends only on the `Board` and the task label: same inputs, byte-identical
@@ -17,7 +19,7 @@
  *   `*_LIST_SIZE` macro is then 0.
  */
 
-import type { Board, BoardDevice } from '../../kernel/board.js';
+import type { Board, BoardDevice, BoardDmaStream, BoardShm } from '../../kernel/board.js';
 
 const hexU = (value: number): string => `0x${(value >>> 0).toString(16).padStart(8, '0')}u`;
 
@@ -77,13 +79,48 @@ function uniqueNames(items: readonly { preferred: string; fallback: string }[]):
   });
 }
 
-const TASK_BANNER = (label: number): string => `task 0x${(label >>> 0).toString(16)}`;
+/** A task's view of the board, each entry with the constant name every language uses. */
+export interface TaskResourceTable {
+  /** The devices the task owns, each with its `DEV_ID_*` name. */
+  readonly devices: readonly { readonly dev: BoardDevice; readonly name: string }[];
+  /** Every SHM of the board (any task may ask for a handle), each with its `SHM_LABEL_*` name. */
+  readonly allShms: readonly { readonly shm: BoardShm; readonly name: string }[];
+  /** The SHMs the task owns, as in `allShms`. */
+  readonly shms: readonly { readonly shm: BoardShm; readonly name: string }[];
+  /** The DMA streams the task owns, each with its `DMA_STREAM_LABEL_*` name. */
+  readonly streams: readonly { readonly stream: BoardDmaStream; readonly name: string }[];
+}
+
+/**
+ * The resource table of one task: what it owns on the board, named. The C headers below
+ * and the Rust and AssemblyScript modules (`board-modules.ts`) are all written from this,
+ * so a name means the same resource in every language.
+ */
+export function taskResourceTable(board: Board, taskLabel: number): TaskResourceTable {
+  const label = taskLabel >>> 0;
+  const devNames = uniqueNames(board.devices.map((d) => ({ preferred: cName(d.name), fallback: `${cName(d.name)}_${d.id}` })));
+  const shmNames = uniqueNames(board.shms.map((s) => {
+    const { base, full } = nodeBaseName(s.path);
+    return { preferred: cName(base), fallback: cName(full) };
+  }));
+  const streamNames = uniqueNames(board.dmaStreams.map((s) => {
+    const { base, full } = nodeBaseName(s.path);
+    return { preferred: cName(base), fallback: cName(full) };
+  }));
+  const allShms = board.shms.map((shm, i) => ({ shm, name: `SHM_LABEL_${shmNames[i]!}` }));
+  return {
+    devices: board.devices.map((dev, i) => ({ dev, name: `DEV_ID_${devNames[i]!}` })).filter(({ dev }) => dev.owner === label),
+    allShms,
+    shms: allShms.filter(({ shm }) => shm.owner === label),
+    streams: board.dmaStreams.map((stream, i) => ({ stream, name: `DMA_STREAM_LABEL_${streamNames[i]!}` })).filter(({ stream }) => stream.owner === label),
+  };
+}
+
+/** `task 0x1000`, as the generated files name a task. */
+export const TASK_BANNER = (label: number): string => `task 0x${(label >>> 0).toString(16)}`;
 
 function deviceHeader(board: Board, taskLabel: number): string {
-  const all = board.devices;
-  const names = uniqueNames(all.map((d) => ({ preferred: cName(d.name), fallback: `${cName(d.name)}_${d.id}` })));
-  const owned: { dev: BoardDevice; name: string }[] = [];
-  all.forEach((dev, i) => { if (dev.owner === taskLabel >>> 0) owned.push({ dev, name: `DEV_ID_${names[i]!}` }); });
+  const owned = taskResourceTable(board, taskLabel).devices;
   const body = ['#include <uapi/device.h>', ''];
   if (owned.length === 0) {
     body.push(`/* ${TASK_BANNER(taskLabel)} owns no device on this board. */`, '#define DEVICE_LIST_SIZE 0');
@@ -129,19 +166,16 @@ function deviceHeader(board: Board, taskLabel: number): string {
 }
 
 function shmHeader(board: Board, taskLabel: number): string {
-  const names = uniqueNames(board.shms.map((s) => {
-    const { base, full } = nodeBaseName(s.path);
-    return { preferred: cName(base), fallback: cName(full) };
-  }));
+  const table = taskResourceTable(board, taskLabel);
   const body = ['#include <uapi/device.h>', ''];
-  if (board.shms.length > 0) {
+  if (table.allShms.length > 0) {
     body.push('/* outpost,label of every shared memory of the board: the value __sys_get_shm_handle takes. */');
-    board.shms.forEach((s, i) => {
-      body.push(`#define SHM_LABEL_${names[i]!} ${hexU(s.label)} /**< ${commentText(`${s.path}, owner 0x${(s.owner >>> 0).toString(16)}`)} */`);
-    });
+    for (const { shm: s, name } of table.allShms) {
+      body.push(`#define ${name} ${hexU(s.label)} /**< ${commentText(`${s.path}, owner 0x${(s.owner >>> 0).toString(16)}`)} */`);
+    }
     body.push('');
   }
-  const owned = board.shms.map((s, i) => ({ s, name: `SHM_LABEL_${names[i]!}` })).filter(({ s }) => s.owner === taskLabel >>> 0);
+  const owned = table.shms.map(({ shm: s, name }) => ({ s, name }));
   if (owned.length === 0) {
     body.push(`/* ${TASK_BANNER(taskLabel)} owns no shared memory on this board. */`, '#define SHM_LIST_SIZE 0');
   } else {
@@ -160,11 +194,7 @@ function shmHeader(board: Board, taskLabel: number): string {
 }
 
 function dmaHeader(board: Board, taskLabel: number): string {
-  const names = uniqueNames(board.dmaStreams.map((s) => {
-    const { base, full } = nodeBaseName(s.path);
-    return { preferred: cName(base), fallback: cName(full) };
-  }));
-  const owned = board.dmaStreams.map((s, i) => ({ s, name: `DMA_STREAM_LABEL_${names[i]!}` })).filter(({ s }) => s.owner === taskLabel >>> 0);
+  const owned = taskResourceTable(board, taskLabel).streams.map(({ stream: s, name }) => ({ s, name }));
   const body: string[] = [];
   if (owned.length === 0) {
     body.push(`/* ${TASK_BANNER(taskLabel)} owns no DMA stream on this board. */`, '#define DMA_STREAM_LIST_SIZE 0');

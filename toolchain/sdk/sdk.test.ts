@@ -58,7 +58,8 @@ describe('generateSdk', () => {
     work = mkdtempSync(join(tmpdir(), 'rampart-sdk-test-'));
     const a = project('a', '# SDK test\nCONFIG_SCHED_RRMQ=y\nCONFIG_PRODUCT_NAME="a"\n');
     const b = project('b', 'CONFIG_SCHED_FIFO=y\n');
-    sdkA = await generateSdk({ configFiles: [a.prj], boardFile: a.board, out: a.out, taskLabels: [0x2000] });
+    writeFileSync(join(work, 'a', 'task.conf'), 'CONFIG_TASK_LABEL=0x2000\nCONFIG_TASK_PRIORITY=7\nCONFIG_CAP_DEV_IO=y\n');
+    sdkA = await generateSdk({ configFiles: [a.prj], boardFile: a.board, out: a.out, taskLabels: [0x2000], taskConfigFiles: [join(work, 'a', 'task.conf')] });
     sdkB = await generateSdk({ configFiles: [b.prj], boardFile: b.board, out: b.out });
   });
   afterAll(() => rmSync(work, { recursive: true, force: true }));
@@ -66,7 +67,7 @@ describe('generateSdk', () => {
   it('writes the documented layout, with the same constants for C, Rust and AssemblyScript', () => {
     const dir = sdkA.dir;
     const manifest = JSON.parse(readFileSync(join(dir, 'sdk.json'), 'utf8')) as SdkManifest;
-    expect(manifest).toMatchObject({ format: 'rampart-sdk/1', configHash: sdkA.hash, stampSection: 'rampart.sdk', tasks: ['0x1000', '0x2000'] });
+    expect(manifest).toMatchObject({ format: 'rampart-sdk/1', configHash: sdkA.hash, stampSection: 'rampart.sdk', tasks: ['0x1000', '0x2000'], taskConfigs: ['0x2000'] });
     expect(manifest.config.CONFIG_SVC_EXCHANGE_AREA_LEN).toBe('128');
     for (const file of [
       '.config', 'kconfig/Kconfig', 'kconfig/Kconfig.task', 'kconfig/Kconfig.caps', 'include/uapi/uapi.h', 'include/autoconf.h',
@@ -74,7 +75,23 @@ describe('generateSdk', () => {
       'lib/crt0.o', 'lib/libuapi.a', 'lib/pkgconfig/rampart-uapi.pc', 'meson/wasm32-rampart.ini', 'meson/wasm-ld',
       'tasks/0x1000/include/devices-dt.h', 'tasks/0x1000/include/autoconf.h', 'tasks/0x2000/include/shms-dt.h',
       'rust/autoconf.rs', 'assemblyscript/rampart/index.ts', 'assemblyscript/rampart/autoconf.ts', '.cargo/config.toml',
+      'tasks/0x1000/rust/resources.rs', 'tasks/0x1000/assemblyscript/rampart/resources.ts',
+      'tasks/0x2000/.config', 'tasks/0x2000/include/task_autoconf.h', 'tasks/0x2000/rust/task_autoconf.rs', 'tasks/0x2000/assemblyscript/rampart/task_autoconf.ts',
     ]) expect(existsSync(join(dir, file)), file).toBe(true);
+    // The task's configuration (task.conf) only where the SDK was given it.
+    for (const file of ['.config', 'include/task_autoconf.h', 'rust/task_autoconf.rs']) expect(existsSync(join(dir, 'tasks/0x1000', file)), file).toBe(false);
+    const task = (rel: string): string => readFileSync(join(dir, 'tasks/0x2000', rel), 'utf8');
+    expect(task('.config')).toContain('CONFIG_TASK_PRIORITY=7\n');
+    expect(task('include/task_autoconf.h')).toContain('#define CONFIG_TASK_LABEL 0x2000\n#define CONFIG_TASK_MAGIC 0xdeadcafe\n#define CONFIG_TASK_PRIORITY 7\n');
+    expect(task('include/task_autoconf.h')).toContain('#define CONFIG_CAP_DEV_IO 1\n');
+    expect(task('include/autoconf.h')).toMatch(/#define CONFIG_SCHED_RRMQ 1\n[\s\S]*#include "task_autoconf.h"\n$/);
+    expect(readFileSync(join(dir, 'tasks/0x1000/include/autoconf.h'), 'utf8')).not.toContain('task_autoconf');
+    expect(task('rust/task_autoconf.rs')).toContain('pub const CONFIG_TASK_PRIORITY: u32 = 7;');
+    expect(task('rust/task_autoconf.rs')).toContain('pub const CONFIG_CAP_DEV_IO: bool = true;');
+    expect(task('assemblyscript/rampart/task_autoconf.ts')).toContain('export const CONFIG_TASK_LABEL: u32 = 0x2000;');
+    expect(readFileSync(join(dir, 'tasks/0x1000/rust/resources.rs'), 'utf8')).toContain('pub const DEV_ID_LED0: u8 = ');
+    expect(readFileSync(join(dir, 'tasks/0x1000/assemblyscript/rampart/resources.ts'), 'utf8')).toContain('export const DEVICES: StaticArray<dev.DevInfo> = [');
+    expect(sdkA.taskDirs.get(0x2000)).toBe(join(dir, 'tasks/0x2000'));
     // The board's owner (0x1000 owns led0) gets its device table.
     expect(readFileSync(join(dir, 'tasks/0x1000/include/devices-dt.h'), 'utf8')).toMatch(/led0/i);
     const autoconf = readFileSync(join(dir, 'include/autoconf.h'), 'utf8');
@@ -149,6 +166,15 @@ describe('generateSdk', () => {
       `${bad.out}: exists and is not a Rampart SDK (no sdk.json); choose a new or empty folder for --out`,
     ]);
     expect(readFileSync(join(bad.out, 'precious.txt'), 'utf8')).toBe('keep');
+    // Task fragments: every problem with file:line, and a label given twice.
+    writeFileSync(join(work, 'bad', 't1.conf'), 'CONFIG_TASK_LABEL=0x3000\nCONFIG_TASK_PRIORTY=2\n');
+    writeFileSync(join(work, 'bad', 't2.conf'), 'CONFIG_TASK_LABEL=0x4000\n');
+    writeFileSync(join(work, 'bad', 't3.conf'), 'CONFIG_TASK_LABEL=0x4000\n');
+    expect(await problems(generateSdk({ configFiles: [join(work, 'b', 'prj.conf')], boardFile: bad.board, out: join(work, 'bad', 'sdk2'), taskConfigFiles: ['t1.conf', 't2.conf', 't3.conf'].map((f) => join(work, 'bad', f)) }))).toEqual([
+      `${join(work, 'bad', 't1.conf')}:2: unknown symbol CONFIG_TASK_PRIORTY (did you mean CONFIG_TASK_PRIORITY?)`,
+      `${join(work, 'bad', 't3.conf')}: CONFIG_TASK_LABEL=0x4000 is also the label of ${join(work, 'bad', 't2.conf')}; labels must be unique`,
+    ]);
+    expect(existsSync(join(work, 'bad', 'sdk2'))).toBe(false);
     // No temporary folder is left beside any SDK.
     for (const name of ['a', 'b', 'bad']) expect(readdirSync(join(work, name)).filter((f) => f.includes('.tmp-'))).toEqual([]);
   });
@@ -165,8 +191,9 @@ describe('generateSdk', () => {
     const refused = await run(['--config', join(work, 'bad', 'prj.conf'), '--board', join(work, 'a', 'board.dts'), '--out', join(work, 'cli-out')]);
     expect(refused.code).toBe(2);
     expect(refused.stderr).toContain(':2: unknown symbol CONFIG_SCHED_FIFOO');
-    const ok = await run(['--config', join(work, 'a', 'prj.conf'), '--board', join(work, 'a', 'board.dts'), '--out', join(work, 'cli-out')]);
+    const ok = await run(['--config', join(work, 'a', 'prj.conf'), '--board', join(work, 'a', 'board.dts'), '--task', join(work, 'a', 'task.conf'), '--out', join(work, 'cli-out')]);
     expect(ok).toMatchObject({ code: 0, stdout: `${join(work, 'cli-out')}\n` });
+    expect(readFileSync(join(work, 'cli-out', 'tasks/0x2000/include/task_autoconf.h'), 'utf8')).toContain('#define CONFIG_TASK_PRIORITY 7\n');
   });
 
   it('links an app from the SDK files alone; the integrator refuses it against another configuration, naming both', async () => {
@@ -178,8 +205,17 @@ describe('generateSdk', () => {
     const opts = { stdout: (b: Uint8Array | null) => { if (b) output += new TextDecoder().decode(b); }, stderr: (b: Uint8Array | null) => { if (b) output += new TextDecoder().decode(b); }, fetchProgress: () => undefined };
     await commands.clang(['--version'], {}, opts);
     const tree: Record<string, unknown> = {
-      'main.c': '#include <uapi/uapi.h>\n#include <autoconf.h>\nint main(void) { return CONFIG_SVC_EXCHANGE_AREA_LEN == 128 ? 0 : 1; }\n',
-      include: {}, 'crt0.o': readFileSync(join(sdkA.dir, 'lib/crt0.o')), 'libuapi.a': readFileSync(join(sdkA.dir, 'lib/libuapi.a')),
+      'main.c': [
+        '#include <uapi/uapi.h>',
+        '#include <uapi/dma.h>',
+        '#include <autoconf.h>',
+        '#include <devices-dt.h>',
+        // The task's folder first: its autoconf.h has the kernel's CONFIG_* and the task's.
+        '_Static_assert(CONFIG_TASK_LABEL == 0x2000 && CONFIG_TASK_PRIORITY == 7 && SENTRY_TASK_MAXDEV == 4, "task configuration");',
+        'int main(void) { return CONFIG_SVC_EXCHANGE_AREA_LEN == 128 ? 0 : 1; }',
+        '',
+      ].join('\n'),
+      include: {}, task: {}, 'crt0.o': readFileSync(join(sdkA.dir, 'lib/crt0.o')), 'libuapi.a': readFileSync(join(sdkA.dir, 'lib/libuapi.a')),
     };
     // The SDK's include tree, as a make build would use it via -I.
     const addDir = (rel: string, node: Record<string, unknown>): void => {
@@ -189,9 +225,10 @@ describe('generateSdk', () => {
       }
     };
     addDir('include', tree.include as Record<string, unknown>);
+    addDir('tasks/0x2000/include', tree.task as Record<string, unknown>);
     let built: Record<string, unknown>;
     try {
-      built = await commands.clang([...manifest.c.cflags, '-O2', '-Iinclude', 'main.c', 'crt0.o', 'libuapi.a', ...manifest.c.ldflags, '-o', 'app.wasm'], tree, opts);
+      built = await commands.clang([...manifest.c.cflags, '-O2', '-Wall', '-Werror', '-Itask', '-Iinclude', 'main.c', 'crt0.o', 'libuapi.a', ...manifest.c.ldflags, '-o', 'app.wasm'], tree, opts);
     } catch (error) {
       throw new Error(`link failed: ${output}`, { cause: error });
     }

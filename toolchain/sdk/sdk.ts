@@ -4,7 +4,9 @@
  * Owns the SDK folder (layout in docs/sdk.md): the resolved `.config` and the Kconfig tree,
  * `autoconf.h` / `autoconf.rs` / `autoconf.ts` with the same `CONFIG_*` constants, the C
  * UAPI headers, `libuapi.a` and the task runtime object `crt0.o` compiled for wasm32 by the
- * bundled clang, the per-task resource headers of the board, `rampart-uapi.pc` and a meson
+ * bundled clang, per task (`tasks/<label>/`) the resource tables of the board for C, Rust
+ * and AssemblyScript and, given its `task.conf`, its `.config` and `CONFIG_*` constants in
+ * the three languages, `rampart-uapi.pc` and a meson
  * cross file for a system clang, the Cargo local registry and its `.cargo/config.toml`, the
  * AssemblyScript package, and `sdk.json`. Also owns the SDK stamp: the configuration hash
  * carried by every module built against an SDK (wasm custom section `rampart.sdk`), and
@@ -13,7 +15,8 @@
  * Invariants:
  * - The configuration hash depends only on what a module is built against: the kernel
  *   `CONFIG_*` values (the product identity excluded), the board, and the ABI tables. Two
- *   SDKs with the same hash are interchangeable for an app.
+ *   SDKs with the same hash are interchangeable for an app. A task's own `task.conf` is not
+ *   in it: it changes that task's files (and its build), not what the others link against.
  * - The folder is built aside (`OUT.tmp-*`) and renamed into place: a failed or
  *   interrupted generation never leaves a half-built SDK where a build would pick it up.
  *   An existing folder is replaced only when it is an SDK (it has `sdk.json`) or the caller
@@ -36,9 +39,14 @@ import { SYSCALLS } from '../abi/syscalls.js';
 import type { Board } from '../../kernel/board.js';
 import type { KernelConfig } from '../../kernel/config.js';
 import { COMPILE_FLAGS, TARGET, linkFlags } from '../build/c.js';
-import { BoardError, generateTaskResourceHeaders, readBoard } from '../config/devicetree.js';
-import { ConfigError, kconfigTreeFiles, kernelConfigOf, resolveKernelFragments, uapiLimitsOf, type ResolvedConfig, type ResolvedSymbol } from '../config/kconfig.js';
+import { BoardError, readBoard } from '../config/devicetree.js';
+import { generateTaskResourceHeaders } from '../config/board-headers.js';
+import { asTaskResources, rustTaskResources } from '../config/board-modules.js';
+import {
+  ConfigError, kconfigTreeFiles, kernelConfigOf, resolveKernelFragments, resolveTaskFragment, taskConfigOf, uapiLimitsOf, type ResolvedConfig,
+} from '../config/kconfig.js';
 import { generateAsSources } from './assemblyscript.js';
+import { asConstants, rustConstants, taskAutoconfFiles } from './autoconf.js';
 import { generateCHeaders } from './c-headers.js';
 import { cargoSourceReplacement, packageRustSdk, writeRustSdkRegistry } from './cargo-registry.js';
 import { encodeLeb128 as leb, readLeb128 } from '../integrate/leb128.js';
@@ -76,6 +84,11 @@ export interface GenerateSdkOptions {
   readonly out: string;
   /** Task labels to generate resource headers for, besides the owners named by the board. */
   readonly taskLabels?: readonly number[];
+  /**
+   * Task fragments (`task.conf`): each task's `.config` and `CONFIG_*` constants are written
+   * into its folder (`tasks/<CONFIG_TASK_LABEL>/`), and its label joins `taskLabels`.
+   */
+  readonly taskConfigFiles?: readonly string[];
   /** The board, when the caller has already read `boardFile` (it is not read again). */
   readonly board?: Board;
   /** Extra `#include` directories for the board. */
@@ -106,6 +119,8 @@ export interface SdkResult {
   readonly reused: boolean;
   /** The include directory of each task label's resource headers. */
   readonly taskIncludeDirs: ReadonlyMap<number, string>;
+  /** The folder of each task label (`tasks/<label>`: include/, rust/, assemblyscript/, .config). */
+  readonly taskDirs: ReadonlyMap<number, string>;
 }
 
 /** What `sdk.json` records. */
@@ -117,6 +132,8 @@ export interface SdkManifest {
   readonly config: Readonly<Record<string, string>>;
   readonly board: { readonly model: string; readonly sha256: string };
   readonly tasks: readonly string[];
+  /** The task labels whose configuration (`task.conf`) the SDK carries. */
+  readonly taskConfigs: readonly string[];
   readonly stampSection: string;
   readonly c: { readonly target: string; readonly compiler: string; readonly cflags: readonly string[]; readonly ldflags: readonly string[] };
   readonly rust: { readonly registry: string; readonly crates: readonly string[] };
@@ -242,28 +259,11 @@ export function checkSdkStamp(taskName: string, wasm: Uint8Array, expected: stri
 }
 
 // ---------------------------------------------------------------------------------------
-// Constants for Rust and AssemblyScript.
+// The kernel configuration for Rust and AssemblyScript.
 
-const U32_MAX = 0xffffffff;
-
-/** Rust/AS integer type of an int or hex symbol: u32 when its range allows, else i64. */
-function intType(sym: ResolvedSymbol): 'u32' | 'i64' {
-  const [low, high] = sym.range ?? [-1, -1];
-  return low >= 0 && high <= U32_MAX ? 'u32' : 'i64';
-}
-
-function numeric(sym: ResolvedSymbol): string {
-  if (sym.value === '') return '0';
-  return sym.type === 'hex' ? `0x${parseInt(sym.value.replace(/^0[xX]/, ''), 16).toString(16)}` : String(Number(sym.value));
-}
-
-function rustString(text: string): string {
-  return `"${[...text].map((c) => (c === '"' || c === '\\' ? `\\${c}` : c.charCodeAt(0) < 0x20 ? `\\u{${c.charCodeAt(0).toString(16)}}` : c)).join('')}"`;
-}
-
-/** `autoconf.rs`: every symbol as a Rust constant (bools as `bool`, n included). */
+/** `autoconf.rs`: every symbol as a Rust constant (bools as `bool`, n included), and the stamp. */
 export function rustAutoconf(config: ResolvedConfig, hash: string): string {
-  const lines = [
+  return rustConstants(config, [
     '// generated by rampart — do not edit.',
     `// The kernel configuration of this SDK (${SDK_FORMAT}, configuration ${hash}),`,
     '// the same constants as include/autoconf.h. Use it with',
@@ -280,33 +280,19 @@ export function rustAutoconf(config: ResolvedConfig, hash: string): string {
     '#[used]',
     `static RAMPART_SDK_STAMP: [u8; ${hash.length}] = *b"${hash}";`,
     '',
-  ];
-  for (const sym of config.symbols.values()) {
-    lines.push(`/// ${sym.prompt || sym.name}`);
-    if (sym.type === 'bool') lines.push(`pub const ${sym.name}: bool = ${sym.value === 'y'};`);
-    else if (sym.type === 'string') lines.push(`pub const ${sym.name}: &str = ${rustString(sym.value)};`);
-    else lines.push(`pub const ${sym.name}: ${intType(sym)} = ${numeric(sym)};`);
-  }
-  return `${lines.join('\n')}\n`;
+  ]);
 }
 
 /** `rampart/autoconf.ts`: every symbol as an AssemblyScript constant. */
 export function asAutoconf(config: ResolvedConfig, hash: string): string {
-  const lines = [
+  return asConstants(config, [
     '// generated by rampart — do not edit.',
     `// The kernel configuration of this SDK (${SDK_FORMAT}, configuration ${hash}),`,
     '// the same constants as include/autoconf.h: import { CONFIG_SVC_EXCHANGE_AREA_LEN } from "rampart/autoconf".',
     '',
     '/** The configuration hash this SDK was generated for (the modules\' `rampart.sdk` stamp). */',
     `export const RAMPART_SDK_CONFIG_HASH: string = "${hash}";`,
-  ];
-  for (const sym of config.symbols.values()) {
-    lines.push(`/** ${(sym.prompt || sym.name).replace(/\*\//g, '* /')} */`);
-    if (sym.type === 'bool') lines.push(`export const ${sym.name}: bool = ${sym.value === 'y'};`);
-    else if (sym.type === 'string') lines.push(`export const ${sym.name}: string = ${JSON.stringify(sym.value)};`);
-    else lines.push(`export const ${sym.name}: ${intType(sym)} = ${numeric(sym)};`);
-  }
-  return `${lines.join('\n')}\n`;
+  ]);
 }
 
 // ---------------------------------------------------------------------------------------
@@ -543,9 +529,56 @@ function hexLabel(label: number): string {
   return `0x${(label >>> 0).toString(16)}`;
 }
 
+/** The folder of a task inside an SDK (`tasks/0x1000`): what `RAMPART_TASK_SDK` names. */
+export function sdkTaskDir(sdkDir: string, label: number): string {
+  return path.join(sdkDir, 'tasks', hexLabel(label));
+}
+
 /** The include directory of a task's resource headers inside an SDK. */
 export function sdkTaskIncludeDir(sdkDir: string, label: number): string {
-  return path.join(sdkDir, 'tasks', hexLabel(label), 'include');
+  return path.join(sdkTaskDir(sdkDir, label), 'include');
+}
+
+/** A task fragment resolved for the SDK: its label and its files. */
+interface ResolvedTask {
+  readonly label: number;
+  readonly files: ReturnType<typeof taskAutoconfFiles>;
+}
+
+/**
+ * Resolve the task fragments with kconfiglib (`.config` and `autoconf.h` outputs).
+ *
+ * @throws SdkError listing every problem of every fragment (file:line), and labels given twice.
+ */
+async function resolveTasks(files: readonly string[], display: (file: string) => string): Promise<Map<number, ResolvedTask>> {
+  const problems: string[] = [];
+  const tasks = new Map<number, ResolvedTask>();
+  const sources = new Map<number, string>();
+  for (const file of files) {
+    let text: string;
+    try {
+      text = await fs.readFile(file, 'utf8');
+    } catch (error) {
+      problems.push(`${display(file)}: cannot read: ${(error as NodeJS.ErrnoException).code ?? (error as Error).message}; give an existing task fragment (task.conf)`);
+      continue;
+    }
+    try {
+      const resolved = resolveTaskFragment(text, display(file), { outputs: ['config', 'autoconf'], header: `# generated by rampart (${SDK_FORMAT}) from ${display(file)} — do not edit.\n` });
+      const label = taskConfigOf(resolved).label;
+      const other = sources.get(label);
+      if (other !== undefined) {
+        problems.push(`${display(file)}: CONFIG_TASK_LABEL=${hexLabel(label)} is also the label of ${other}; labels must be unique`);
+        continue;
+      }
+      sources.set(label, display(file));
+      tasks.set(label, { label, files: taskAutoconfFiles(resolved, label, display(file)) });
+    } catch (error) {
+      if (error instanceof ConfigError) problems.push(...error.problems);
+      else throw error;
+    }
+  }
+  if (problems.length > 0) throw new SdkError(problems);
+  return tasks;
 }
 
 async function readManifest(dir: string): Promise<SdkManifest | undefined> {
@@ -607,6 +640,9 @@ export async function generateSdk(options: GenerateSdkOptions): Promise<SdkResul
     throw error;
   }
   const hash = sdkConfigHash(resolved, board);
+  // Task fragments: per-task outputs only, never part of the configuration hash (a task's
+  // own settings do not change what other modules are built against).
+  const tasks = await resolveTasks(options.taskConfigFiles ?? [], display);
 
   // Every text file, in memory; then the content key.
   const files = new Map<string, string | Uint8Array>();
@@ -619,14 +655,29 @@ export async function generateSdk(options: GenerateSdkOptions): Promise<SdkResul
   for (const [rel, text] of Object.entries(headers)) files.set(`include/${rel}`, text);
   files.set('include/autoconf.h', autoconfH);
   const owners = [...board.devices.map((d) => d.owner), ...board.shms.map((s) => s.owner), ...board.dmaStreams.map((d) => d.owner)];
-  const labels = [...new Set([...owners.filter((o) => o !== 0), ...(options.taskLabels ?? [])])].sort((a, b) => a - b);
+  const labels = [...new Set([...owners.filter((o) => o !== 0), ...(options.taskLabels ?? []), ...tasks.keys()])].sort((a, b) => a - b);
   const taskIncludeDirs = new Map<number, string>();
+  const taskDirs = new Map<number, string>();
   for (const label of labels) {
-    const base = `tasks/${hexLabel(label)}/include`;
+    const dir = `tasks/${hexLabel(label)}`;
+    const base = `${dir}/include`;
     for (const [rel, text] of Object.entries(generateTaskResourceHeaders(board, label))) files.set(`${base}/${rel}`, text);
-    // The kernel's autoconf.h again, so `rampart build` (one extra include directory) sees it too.
-    files.set(`${base}/autoconf.h`, autoconfH);
+    // The same tables for Rust and AssemblyScript (toolchain/config/board-modules.ts).
+    files.set(`${dir}/rust/resources.rs`, rustTaskResources(board, label));
+    files.set(`${dir}/assemblyscript/rampart/resources.ts`, asTaskResources(board, label));
+    const task = tasks.get(label);
+    // The kernel's autoconf.h again, so `rampart build` (one extra include directory) sees it
+    // too; with the task's own CONFIG_* after it when the SDK has its task.conf, as an
+    // Outpost app's autoconf.h has both.
+    files.set(`${base}/autoconf.h`, task === undefined ? autoconfH : `${autoconfH}\n/* The configuration of task ${hexLabel(label)}. */\n#include "task_autoconf.h"\n`);
+    if (task !== undefined) {
+      files.set(`${dir}/.config`, task.files.config);
+      files.set(`${base}/task_autoconf.h`, task.files.c);
+      files.set(`${dir}/rust/task_autoconf.rs`, task.files.rust);
+      files.set(`${dir}/assemblyscript/rampart/task_autoconf.ts`, task.files.as);
+    }
     taskIncludeDirs.set(label, sdkTaskIncludeDir(out, label));
+    taskDirs.set(label, sdkTaskDir(out, label));
   }
   files.set('lib/pkgconfig/rampart-uapi.pc', pkgConfig(hash));
   files.set('meson/wasm32-rampart.ini', mesonCrossFile(hash, out));
@@ -654,7 +705,7 @@ export async function generateSdk(options: GenerateSdkOptions): Promise<SdkResul
 
   const existing = await readManifest(out);
   if (existing?.format === SDK_FORMAT && existing.contentKey === contentKey) {
-    return { dir: out, hash, kernel, board, reused: true, taskIncludeDirs };
+    return { dir: out, hash, kernel, board, reused: true, taskIncludeDirs, taskDirs };
   }
   if (existing === undefined && existsSync(out) && options.ownsOut !== true) {
     const entries = await fs.readdir(out).catch(() => [] as string[]);
@@ -676,6 +727,7 @@ export async function generateSdk(options: GenerateSdkOptions): Promise<SdkResul
     config: Object.fromEntries([...resolved.symbols.values()].map((s) => [s.name, s.value])),
     board: { model: board.model, sha256: sha256(canonicalJson(board)) },
     tasks: labels.map(hexLabel),
+    taskConfigs: [...tasks.keys()].sort((a, b) => a - b).map(hexLabel),
     stampSection: SDK_STAMP_SECTION,
     c: { target: TARGET.replace(/^--target=/, ''), compiler, cflags: userCFlags(), ldflags: userLdFlags() },
     rust: { registry: registryRel, crates: rustSdk.crates.map((c) => `${c.name}-${c.version}`) },
@@ -707,17 +759,18 @@ export async function generateSdk(options: GenerateSdkOptions): Promise<SdkResul
     if (old !== undefined) await fs.rm(old, { recursive: true, force: true });
   }
   progress(`  SDK     generated in ${Date.now() - started} ms`);
-  return { dir: out, hash, kernel, board, reused: false, taskIncludeDirs };
+  return { dir: out, hash, kernel, board, reused: false, taskIncludeDirs, taskDirs };
 }
 
 // ---------------------------------------------------------------------------------------
 // The command.
 
 /** Usage of `rampart sdk`, for the CLI's help text. */
-export const SDK_USAGE = `  rampart sdk --config FILE [--config FILE]... --board FILE --out DIR
+export const SDK_USAGE = `  rampart sdk --config FILE [--config FILE]... --board FILE [--task FILE]... --out DIR
                                          generate the SDK of a kernel configuration (prj.conf, later fragments
                                          override) and board: headers, libuapi.a, pkg-config, meson cross file,
-                                         Cargo registry, AssemblyScript package (docs/sdk.md)`;
+                                         Cargo registry, AssemblyScript package, and per task (--task task.conf)
+                                         its configuration constants (docs/sdk.md)`;
 
 /**
  * `rampart sdk`: parse the arguments, generate, report. Returns the exit code: 0, 2 when
@@ -725,15 +778,17 @@ export const SDK_USAGE = `  rampart sdk --config FILE [--config FILE]... --board
  */
 export async function sdkCommand(argv: readonly string[], io: { readonly stdout: (s: string) => void; readonly stderr: (s: string) => void }): Promise<number> {
   const configs: string[] = [];
+  const taskConfigs: string[] = [];
   const single = new Map<string, string>();
   const usage = (why: string): number => { io.stderr(`rampart: ${why}\nusage:\n${SDK_USAGE}\n`); return 64; };
   for (let i = 0; i < argv.length; i++) {
     const arg = argv[i]!;
     const [name, inline] = arg.startsWith('--') ? (arg.split('=', 2) as [string, string | undefined]) : [arg, undefined];
-    if (name !== '--config' && name !== '--board' && name !== '--out') return usage(arg.startsWith('--') ? `unknown option ${name}` : `sdk takes no positional argument ('${arg}')`);
+    if (name !== '--config' && name !== '--board' && name !== '--out' && name !== '--task') return usage(arg.startsWith('--') ? `unknown option ${name}` : `sdk takes no positional argument ('${arg}')`);
     const value = inline ?? argv[++i];
     if (value === undefined || value === '') return usage(`${name} needs a value`);
     if (name === '--config') configs.push(value);
+    else if (name === '--task') taskConfigs.push(value);
     else if (single.has(name)) return usage(`${name} given twice`);
     else single.set(name, value);
   }
@@ -743,7 +798,7 @@ export async function sdkCommand(argv: readonly string[], io: { readonly stdout:
   const started = Date.now();
   try {
     const result = await generateSdk({
-      configFiles: configs, boardFile: board, out,
+      configFiles: configs, boardFile: board, out, taskConfigFiles: taskConfigs,
       progress: (line) => io.stderr(`${line}\n`),
       onWarning: (w) => io.stderr(`  warning: ${w}\n`),
     });
