@@ -22,6 +22,7 @@ import { WASI_BLOCKING_IMPORTS } from '../../kernel/syscalls/gate-wasi.js';
 import { ConfigError, readKernelConfigFile, readTaskConfigFile, type TaskConfig } from '../config/kconfig.js';
 import { buildCApp, BuildError } from './c.js';
 import { buildRustApp } from './rust.js';
+import type { AsBuildOptions } from './assemblyscript.js';
 import { BoardError, checkBoard, readBoard } from '../config/devicetree.js';
 import type { Board } from '../../kernel/board.js';
 import { instrument, InstrumentError } from '../integrate/instrument.js';
@@ -142,7 +143,7 @@ export function languageOf(appDir: string): AppLanguage | undefined {
 }
 
 /** AssemblyScript apps: the backend is loaded on demand (it pulls in the AS compiler). */
-async function buildAssemblyScript(options: { appDir: string; appName: string; exchangeAreaLen: number; stackSize: number; heapSize: number; cacheDir: string }) {
+async function buildAssemblyScript(options: AsBuildOptions) {
   const backend = await import('./assemblyscript.js');
   return backend.buildAsApp(options);
 }
@@ -261,6 +262,8 @@ export async function buildProject(projectDir: string, options: BuildProjectOpti
     sdk = await generateSdk({
       configFiles: [prj], boardFile: board, board: boardDesc, out: join(dir, 'build', 'sdk'), ownsOut: true,
       taskLabels: [...configs.values()].map((c) => c.label), display: rel, progress,
+      // Each task's .config and CONFIG_* (task_autoconf.h/.rs/.ts) in its SDK folder.
+      taskConfigFiles: [...configs.keys()].map((name) => join(appsDir, name, 'task.conf')),
     });
   } catch (error) {
     if (error instanceof SdkError) throw new ProjectError([...problems, ...error.problems]);
@@ -280,6 +283,8 @@ export async function buildProject(projectDir: string, options: BuildProjectOpti
       const common = {
         appDir, appName: name, exchangeAreaLen: kernel.exchangeAreaLen, stackSize: config.stackSize, heapSize: config.heapSize,
         cacheDir: join(dir, 'build', '.cache'),
+        // The SDK and the task's folder in it: autoconf, task_autoconf and resources for every language.
+        sdkDir: sdk.dir, taskSdkDir: sdk.taskDirs.get(config.label)!,
       };
       const language = languageOf(appDir)!;
       const result = language === 'rust' ? await buildRustApp(common)
