@@ -8,8 +8,9 @@
  * and a content-hash cache of finished modules.
  *
  * How a build runs: the app's `assembly/**.ts`, the `rampart` package generated for this
- * configuration (toolchain/sdk/assemblyscript.ts) and the generated task entry are laid
- * out in a virtual tree (`assembly/...`, `__sdk/rampart/...`, `__rampart_entry.ts`) that
+ * configuration (toolchain/sdk/assemblyscript.ts), under `rampart build` the SDK's own
+ * modules (`rampart/autoconf`, and the task's `rampart/resources` and
+ * `rampart/task_autoconf`), and the generated task entry are laid out in a virtual tree (`assembly/...`, `__sdk/rampart/...`, `__rampart_entry.ts`) that
  * asc reads through its file-system hooks, so nothing is written next to the user's
  * sources. The entry is the only entry file: it exports `_start`, `__svcexchange` (and the
  * compiler adds `memory`); the app's own exports never reach the module.
@@ -75,6 +76,16 @@ export interface AsBuildOptions {
   readonly heapSize: number;
   /** Cache directory; default `<appDir>/../../build/.cache` (entries under `as/`); `false` disables the cache. */
   readonly cacheDir?: string | false;
+  /**
+   * The SDK folder (toolchain/sdk/sdk.ts): its `assemblyscript/` package joins the
+   * generated one, so `import ... from "rampart/autoconf"` resolves.
+   */
+  readonly sdkDir?: string;
+  /**
+   * The task's folder in the SDK (`tasks/<label>`): its `assemblyscript/` modules join the
+   * package too (`rampart/resources`, `rampart/task_autoconf`).
+   */
+  readonly taskSdkDir?: string;
 }
 
 /** A built task module (the shape every backend returns). */
@@ -682,8 +693,21 @@ export async function buildAsApp(opts: AsBuildOptions): Promise<AsBuildResult> {
   }
 
   // The virtual tree, keyed by normalised posix path relative to the compiler's base directory.
+  // The SDK folder's package and the task's modules join the generated package (same text
+  // where they overlap); being in the tree, they are in the cache key.
   const tree = new Map<string, string>();
   for (const [rel, text] of Object.entries(sdk)) tree.set(`${ROOT_SDK}/${rel}`, text);
+  for (const dir of [opts.sdkDir, opts.taskSdkDir]) {
+    if (dir === undefined) continue;
+    const packageRoot = path.join(path.resolve(dir), 'assemblyscript');
+    let files: [string, string][];
+    try {
+      files = await readSources(packageRoot);
+    } catch {
+      throw new BuildError(`${opts.appName}: no AssemblyScript package in ${displayPath(packageRoot)}; generate the SDK again`, opts.appName);
+    }
+    for (const [rel, text] of files) tree.set(`${ROOT_SDK}/${rel}`, text);
+  }
   for (const [rel, text] of appSources) tree.set(`${ROOT_APP}/${rel}`, text);
   tree.set(AS_ENTRY_FILE, AS_ENTRY_SOURCE);
 

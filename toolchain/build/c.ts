@@ -53,11 +53,18 @@ export interface CBuildOptions {
   /** Task name, used for the cache entry and `__FILE__` prefixes. */
   readonly appName: string;
   /**
-   * Optional directory of additional SDK headers (for instance the integrator's generated
-   * `uapi/device.h`), placed on the include path after the generated UAPI headers and
-   * before the app's own `include/`.
+   * Optional directory of additional SDK headers: the task's folder of the SDK
+   * (`tasks/<label>/include`: `devices-dt.h`, ..., and an `autoconf.h` with the task's
+   * `CONFIG_*` after the kernel's), first on the include path, so its `autoconf.h` is the
+   * one `#include <autoconf.h>` finds; then the UAPI headers, then the app's own `include/`.
    */
   readonly sdkIncludeDir?: string;
+  /**
+   * The SDK folder (toolchain/sdk/sdk.ts): its `include/` is the UAPI header tree, instead
+   * of headers generated from `exchangeAreaLen` alone, so the app sees every configured
+   * value (`uapi/platform.h`'s per-task limits) and the kernel's `autoconf.h`.
+   */
+  readonly sdkDir?: string;
   /** `CONFIG_SVC_EXCHANGE_AREA_LEN` (64..1024). */
   readonly exchangeAreaLen: number;
   /** Stack bytes, a multiple of 16. The stack sits at the bottom of memory (`--stack-first`). */
@@ -564,17 +571,22 @@ export async function buildCApp(opts: CBuildOptions): Promise<CBuildResult> {
   const srcDir = path.join(appDir, 'src');
   if (!(await isDirectory(srcDir))) throw new BuildError(`${opts.appName}: no source directory ${displayPath(srcDir)}`, opts.appName);
 
-  let headers: Record<string, string>;
-  try {
-    headers = generateCHeaders({ exchangeAreaLen: opts.exchangeAreaLen });
-  } catch (err) {
-    throw new BuildError(`${opts.appName}: ${(err as Error).message}`, opts.appName);
-  }
-
   // Lay out the inputs. The app tree and the runtime tree are kept apart so each can be
   // hashed on its own: runtime objects do not depend on the app's files.
   const sdkTree: FileTree = {};
-  for (const [rel, text] of Object.entries(headers)) putFile(sdkTree, `${ROOT_SDK}/include/${rel}`, text);
+  if (opts.sdkDir !== undefined) {
+    const include = path.join(path.resolve(opts.sdkDir), 'include');
+    if (!(await isDirectory(include))) throw new BuildError(`${opts.appName}: the SDK has no ${displayPath(include)}; generate the SDK again`, opts.appName);
+    for (const [rel, bytes] of await readDirectory(include)) putFile(sdkTree, `${ROOT_SDK}/include/${rel}`, bytes);
+  } else {
+    let headers: Record<string, string>;
+    try {
+      headers = generateCHeaders({ exchangeAreaLen: opts.exchangeAreaLen });
+    } catch (err) {
+      throw new BuildError(`${opts.appName}: ${(err as Error).message}`, opts.appName);
+    }
+    for (const [rel, text] of Object.entries(headers)) putFile(sdkTree, `${ROOT_SDK}/include/${rel}`, text);
+  }
   if (opts.sdkIncludeDir !== undefined) {
     const extra = path.resolve(opts.sdkIncludeDir);
     if (!(await isDirectory(extra))) throw new BuildError(`${opts.appName}: sdkIncludeDir ${displayPath(extra)} is not a directory`, opts.appName);
@@ -600,9 +612,11 @@ export async function buildCApp(opts: CBuildOptions): Promise<CBuildResult> {
   if (hasInclude) for (const [rel, bytes] of await readDirectory(includeDir)) putFile(appTree, `${ROOT_APP}/include/${rel}`, bytes);
   if (appSources.length === 0) throw new BuildError(`${opts.appName}: no C sources in ${displayPath(srcDir)}`, opts.appName);
 
-  // Command lines. Include order: the generated UAPI first, so an app that vendors its own
-  // copy of uapi/*.h cannot shadow the headers that match this kernel's ABI.
-  const sdkIncludes = [`-I${ROOT_SDK}/include`, ...(opts.sdkIncludeDir !== undefined ? [`-I${ROOT_SDK_EXTRA}`] : [])];
+  // Command lines. Include order: the SDK's headers (the task's, then the UAPI) first, so an
+  // app that vendors its own copy of uapi/*.h cannot shadow the headers that match this
+  // kernel's ABI; the task's folder before the UAPI tree, so <autoconf.h> is the task's
+  // (the kernel's CONFIG_* and its own).
+  const sdkIncludes = [...(opts.sdkIncludeDir !== undefined ? [`-I${ROOT_SDK_EXTRA}`] : []), `-I${ROOT_SDK}/include`];
   const compileFlags = libc ? HOSTED_COMPILE_FLAGS : COMPILE_FLAGS;
   const runtimeFlags = [...compileFlags, ...sdkIncludes, `-fmacro-prefix-map=${ROOT_RUNTIME}/=rampart/uapi-c/`];
   const appFlags = [
@@ -621,7 +635,7 @@ export async function buildCApp(opts: CBuildOptions): Promise<CBuildResult> {
     [`${ROOT_OBJ}/rt/src/`, `${displayPath(RUNTIME_SRC_DIR)}/`],
     [`${ROOT_APP}/`, `${displayPath(appDir)}/`],
     [`${ROOT_RUNTIME}/src/`, `${displayPath(RUNTIME_SRC_DIR)}/`],
-    [`${ROOT_SDK}/include/`, '<generated SDK headers>/'],
+    [`${ROOT_SDK}/include/`, opts.sdkDir !== undefined ? `${displayPath(path.join(path.resolve(opts.sdkDir), 'include'))}/` : '<generated SDK headers>/'],
     ...(opts.sdkIncludeDir !== undefined ? [[`${ROOT_SDK_EXTRA}/`, `${displayPath(path.resolve(opts.sdkIncludeDir))}/`] as const] : []),
     [`${ROOT_OUT}/`, ''],
   ]);

@@ -26,7 +26,8 @@
  * - The user's app directory is only read: Cargo.lock and build output go to the work and
  *   target directories.
  * - A cache hit is only possible when every input byte, every flag and the toolchain
- *   identity (`rustc -vV`) are the same.
+ *   identity (`rustc -vV`) are the same. The SDK files an app can include (through
+ *   `RAMPART_SDK` and `RAMPART_TASK_SDK`, which only the build sets) are input bytes too.
  */
 
 import { spawn } from 'node:child_process';
@@ -55,10 +56,38 @@ export interface RustBuildOptions {
   readonly heapSize: number;
   /** Cache directory; default `<appDir>/../../build/.cache`; `false` builds in a temporary directory and caches nothing. */
   readonly cacheDir?: string | false;
+  /**
+   * The SDK folder (toolchain/sdk/sdk.ts), given to the build as `RAMPART_SDK`: the app
+   * may `include!(concat!(env!("RAMPART_SDK"), "/rust/autoconf.rs"))`.
+   */
+  readonly sdkDir?: string;
+  /**
+   * The task's folder in the SDK (`tasks/<label>`), given as `RAMPART_TASK_SDK`: the app may
+   * include `rust/resources.rs` and `rust/task_autoconf.rs` from it.
+   */
+  readonly taskSdkDir?: string;
 }
 
 /** A built task module (the shape every backend returns). */
 export type RustBuildResult = AppBuildResult;
+
+/**
+ * The SDK files a Rust app may `include!`: the `.rs` files of `<sdk>/rust/` (not the
+ * registry below it, which `packageRustSdk` already hashes) and of `<task>/rust/`. They are
+ * part of the cache key, so a configuration or board change rebuilds the app.
+ */
+async function includableSdkFiles(opts: RustBuildOptions): Promise<[string, Uint8Array][]> {
+  const out: [string, Uint8Array][] = [];
+  for (const [env, dir] of [['RAMPART_SDK', opts.sdkDir], ['RAMPART_TASK_SDK', opts.taskSdkDir]] as const) {
+    if (dir === undefined) continue;
+    const rustDir = path.join(path.resolve(dir), 'rust');
+    const entries = await fs.readdir(rustDir, { withFileTypes: true }).catch(() => []);
+    for (const entry of entries.filter((e) => e.isFile() && e.name.endsWith('.rs')).sort((a, b) => (a.name < b.name ? -1 : 1))) {
+      out.push([`${env}/rust/${entry.name}`, new Uint8Array(await fs.readFile(path.join(rustDir, entry.name)))]);
+    }
+  }
+  return out;
+}
 
 /** The one target. */
 export const RUST_TARGET = 'wasm32-unknown-unknown';
@@ -131,6 +160,8 @@ function cleanEnvironment(): NodeJS.ProcessEnv {
   const env: NodeJS.ProcessEnv = {};
   for (const [key, value] of Object.entries(process.env)) {
     if (/^(CARGO|RUSTC|RUSTDOC|RUSTFLAGS|RUST_|RUSTUP_TOOLCHAIN)/.test(key)) continue;
+    // Only the build sets these, from its own options (they are in the cache key).
+    if (key === 'RAMPART_SDK' || key === 'RAMPART_TASK_SDK') continue;
     env[key] = value;
   }
   return env;
@@ -457,7 +488,7 @@ function checkOptions(opts: RustBuildOptions): void {
 }
 
 /** rustc flags for every crate of the build; `-C link-arg`s only matter to the final link. */
-function rustFlags(stackSize: number, cargoHome: string, workDir: string, appName: string): string[] {
+function rustFlags(stackSize: number, cargoHome: string, workDir: string, appName: string, sdkDirs: readonly string[]): string[] {
   return [
     '-C', 'link-arg=--no-entry',
     '-C', 'link-arg=--export=_start',
@@ -468,6 +499,8 @@ function rustFlags(stackSize: number, cargoHome: string, workDir: string, appNam
     // Machine paths out of the module (panic locations): the app is named by its task name.
     `--remap-path-prefix=${workDir}=${appName}`,
     `--remap-path-prefix=${cargoHome}=/rampart-cargo`,
+    // An included SDK file is named relative to the SDK, not to the machine.
+    ...sdkDirs.map((dir) => `--remap-path-prefix=${dir}=/rampart-sdk`),
   ];
 }
 
@@ -519,6 +552,11 @@ export async function buildRustApp(opts: RustBuildOptions): Promise<RustBuildRes
     throw new BuildError(`${appName}: ${(err as Error).message}`, appName);
   }
   const appFiles = await readAppFiles(appDir);
+  const sdkFiles = await includableSdkFiles(opts);
+  const sdkEnv: Record<string, string> = {
+    ...(opts.sdkDir !== undefined ? { RAMPART_SDK: path.resolve(opts.sdkDir) } : {}),
+    ...(opts.taskSdkDir !== undefined ? { RAMPART_TASK_SDK: path.resolve(opts.taskSdkDir) } : {}),
+  };
   const toolchain = await detectRustToolchain();
   if (Array.isArray(toolchain)) throw new RustToolchainMissing(appName, toolchain);
 
@@ -526,7 +564,7 @@ export async function buildRustApp(opts: RustBuildOptions): Promise<RustBuildRes
   const cacheDir = opts.cacheDir === false ? undefined : path.resolve(opts.cacheDir ?? path.join(appDir, '..', '..', 'build', '.cache'));
   const key = sha256(
     CACHE_FORMAT, toolchain.identity, sdk.hash, appName, String(opts.stackSize), String(heapPages),
-    JSON.stringify(PROFILE_ENV), ...appFiles.flat(),
+    JSON.stringify(PROFILE_ENV), JSON.stringify(sdkEnv), ...appFiles.flat(), ...sdkFiles.flat(),
   );
   const cacheBase = cacheDir === undefined ? undefined : path.join(cacheDir, 'rust', `${appName}-${key.slice(0, 24)}`);
   if (cacheBase !== undefined) {
@@ -567,7 +605,9 @@ export async function buildRustApp(opts: RustBuildOptions): Promise<RustBuildRes
       CARGO_TERM_COLOR: 'never',
       RUSTC: toolchain.rustc,
       // The unit-separator form is the only one that carries arguments containing spaces.
-      CARGO_ENCODED_RUSTFLAGS: rustFlags(opts.stackSize, cargoHome, workDir, appName).join('\x1f'),
+      CARGO_ENCODED_RUSTFLAGS: rustFlags(opts.stackSize, cargoHome, workDir, appName, Object.values(sdkEnv).sort((a, b) => b.length - a.length)).join('\x1f'),
+      // `env!("RAMPART_SDK")` / `env!("RAMPART_TASK_SDK")`; Cargo reruns rustc when they change.
+      ...sdkEnv,
     };
     const cargo = await runProcess(toolchain.cargo, [
       'build', '--release', '--target', RUST_TARGET, '--offline', '--message-format=json-render-diagnostics',
