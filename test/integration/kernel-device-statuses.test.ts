@@ -37,6 +37,10 @@ const BOARD: Board = {
     device(1, 'tim3', 2, '/soc/timer@40000400', { compatible: 'st,stm32-timers', baseAddress: TIM2 + 0x400, size: 0x400, irqs: [29], capability: Cap.DevTimer, model: 'timer' }),
     device(2, 'led0', 1, '/leds/led-0', { compatible: 'gpio-leds', ios: [pin(0, 5)], capability: Cap.DevIo, model: 'led' }),
     device(3, 'led1', 2, '/leds/led-1', { compatible: 'gpio-leds', ios: [pin(1, 14)], capability: Cap.DevIo, model: 'led' }),
+    // the streams' controller, kept by the kernel (owner 0)
+    device(4, 'gpdma1', 0, '/soc/dma-controller@40020000', {
+      compatible: 'st,stm32u5-dma', baseAddress: 0x40020000, size: 0x1000, irqs: [11, 12, 13, 14, 15, 16, 17, 18], capability: Cap.DevDma, model: 'gpdma',
+    }),
   ],
   shms: [
     shm(0, 0xa0, 1, 0x8000, 0x1000), shm(1, 0xa1, 1, 0x9000, 0x1000),
