@@ -8,10 +8,10 @@
  * only when the task holds one of the gating capabilities. An instrumented module (at boot)
  * may instead have the signature the instrumentation gives syscall and bus imports,
  * `(i32 × nargs, i32) -> i32` (trailing budget), but one name never in both forms. Hosted C tasks may also import
- * the WASI functions the kernel serves (kernel/syscalls/gate-wasi.ts), each with its exact
- * WASI signature, `random_get` only with CAP_CRY_KRNG; any other WASI name is refused by
- * name. Every violation is reported, not just the first, each naming the task, the import
- * and the fix.
+ * any `wasi_snapshot_preview1` function (kernel/syscalls/gate-wasi.ts: what Rampart does not
+ * provide answers an error), each with its exact WASI signature, `random_get` only with
+ * CAP_CRY_KRNG; a name that is not a WASI preview-1 function is refused by name. Every
+ * violation is reported, not just the first, each naming the task, the import and the fix.
  */
 
 import { BUS_IMPORTS, CAPABILITIES, PREEMPT_IMPORT, SYSCALL_IMPORT_MODULE, SYSCALLS, type SyscallFamily, type SyscallInfo } from '../../toolchain/abi/index.js';
@@ -121,7 +121,7 @@ export function checkTaskImports(taskName: string, info: WasmInterface, capabili
       const wasi = WASI_FUNCTIONS.get(imp.name);
       const t = imp.type;
       if (wasi === undefined) {
-        errors.push(`task '${taskName}': imports WASI function '${full}', which Rampart does not provide (a task has a console, virtual clocks and entropy, no files or sockets; served: ${[...WASI_FUNCTIONS.keys()].join(', ')})`);
+        errors.push(`task '${taskName}': imports WASI function '${full}', which Rampart does not provide (not a ${WASI_IMPORT_MODULE} function; every one of those is served, files and sockets as not supported)`);
       } else if (t === undefined || t.params.join() !== wasi.params.join() || t.results.join() !== wasi.results.join()) {
         errors.push(`task '${taskName}': '${full}' has signature ${signatureOf(imp)}, expected (${wasi.params.join(', ')}) -> (${wasi.results.join(', ')})`);
       } else if (wasi.capability !== 0 && (capabilities & wasi.capability) === 0) {

@@ -1,17 +1,17 @@
 /**
- * The WASI gate: the few `wasi_snapshot_preview1` functions hosted C (wasi-libc) imports,
- * served from the calling task's capabilities.
+ * The WASI gate: every `wasi_snapshot_preview1` function, served from the calling task's
+ * capabilities, so that standard C from wasi-libc builds and runs on Rampart.
  *
- * Owns the table of WASI functions a task may import (`WASI_FUNCTIONS`: name, exact
- * signature, gating capability), their implementations, and the import wrappers
- * `table.ts` installs for them. What each function means on Rampart:
+ * Owns the table of WASI functions (`WASI_FUNCTIONS`: name, exact signature, gating
+ * capability, whether it may switch tasks, and for what Rampart does not provide the errno
+ * it answers), the console, clock, entropy and argument gates, and the import wrappers
+ * `table.ts` installs. What each function means on Rampart:
  * - `fd_write` to fd 1 or 2 is the task's console, assembled into lines exactly like
  *   `log`; fd 0 and every other fd are `EBADF`.
  * - `fd_fdstat_get` on 0/1/2 describes a character device without seek/tell rights, which
  *   is what makes wasi-libc treat stdout as a terminal (line-buffered). Other fds: `EBADF`.
  * - `fd_close`, `fd_read` (0/1/2: `ENOSYS`, the console cannot be closed or read) and
  *   `fd_seek` (0/1/2: `ESPIPE`, a character device has no offset); other fds `EBADF`.
- *   Never a fake success.
  * - `clock_time_get` / `clock_res_get`: REALTIME and MONOTONIC are both the virtual time
  *   since boot (`kernel.now()` cycles at the nominal frequency, exact integer nanoseconds).
  *   Rampart has no wall clock and runs must be reproducible, so the epoch is the boot.
@@ -20,9 +20,12 @@
  *   at integration and boot without the capability (imports are capabilities); the gate
  *   still answers `ENOTCAPABLE` should it ever be reached without it.
  * - `args_*`, `environ_*`: a task has no arguments and no environment (0 and 0).
- * - `proc_exit` is the `exit` syscall: the job ends and the task unwinds. It is the one
- *   blocking WASI import (the integrator lists it for Asyncify).
- * Every other WASI name is refused at integration and boot, by name (import-policy.ts).
+ * - `proc_exit` is the `exit` syscall: the job ends and the task unwinds.
+ * - `sched_yield` and `poll_oneoff` (sleeping on clocks) switch tasks: gate-wasi-poll.ts.
+ * - Everything else (files, directories, sockets, signals) is not provided and answers an
+ *   error, never a fake success; `WASI_REFUSALS` below says which, and why.
+ * Every name of `wasi_snapshot_preview1` is in the table; any other name, and any name
+ * imported with another signature, is refused at integration and boot (import-policy.ts).
  *
  * Task memory. WASI passes pointers, so this is the one place where the kernel reads and
  * writes task memory outside the exchange area. That is acceptable because the memory is
@@ -30,10 +33,11 @@
  * state through it, and the worst a bad pointer can do is hand the caller its own bytes
  * or overwrite its own data, which it could do itself. Every pointer and length is
  * hostile all the same: each access is checked against the current memory size with
- * exact arithmetic (pointer + length is computed in doubles, exact far beyond 2^33, so
- * nothing wraps), a whole request is validated before anything is written (an `EFAULT`
- * leaves memory untouched), and the work per call is bounded (`fd_write` copies at most
- * one console line buffer, `random_get` at most `MAX_RANDOM_BYTES`).
+ * exact arithmetic (wasi-common.ts), a whole request is validated before anything is
+ * written (an `EFAULT` leaves memory untouched), and the work per call is bounded
+ * (`fd_write` copies at most one console line buffer, `random_get` at most
+ * `MAX_RANDOM_BYTES`, `poll_oneoff` reads at most `MAX_POLL_SUBSCRIPTIONS`). A refusal
+ * reads no memory at all, so its answer does not depend on the pointers passed.
  *
  * Invariants: no gate throws for a task's mistake (errno values are results); nothing is
  * allocated per call (the console copy goes through one preallocated scratch buffer, and
@@ -47,23 +51,35 @@
 import { Cap } from '../../toolchain/abi/index.js';
 import type { Kernel } from '../kernel.js';
 import { gateExit } from './gate-lifecycle.js';
+import { errnoOfWake, wasiPollOneoff, wasiSchedYield } from './gate-wasi-poll.js';
+import { inBounds, loadU32, memoryOf, storeU32, WASI_IMPORT_MODULE, WasiErrno } from './wasi-common.js';
 
-/** The WASI preview-1 import module wasi-libc uses. */
-export const WASI_IMPORT_MODULE = 'wasi_snapshot_preview1';
+export { WASI_IMPORT_MODULE, WasiErrno } from './wasi-common.js';
 
-/** The WASI errno values the gate returns (`__wasi_errno_t`). */
-export const WasiErrno = {
-  Success: 0,
-  BadF: 8,
-  Canceled: 11,
-  Fault: 21,
-  Inval: 28,
-  NoSys: 52,
-  SPipe: 70,
-  NotCapable: 76,
-} as const;
+/**
+ * How a WASI function Rampart does not provide answers: `errno`, after checking its leading
+ * descriptor arguments. Answers are chosen for what wasi-libc's callers do with them:
+ * - descriptor operations (`fd_*`): a task has no descriptor but the console, so any fd
+ *   other than 0/1/2 is `EBADF`, as from every served `fd_*` function; on the console,
+ *   `ESPIPE` for positioned I/O (a character device has no offset, like `fd_seek`) and
+ *   `ENOTSUP` for the rest (no file behind it);
+ * - `fd_prestat_get`, `fd_prestat_dir_name`: `EBADF` for every fd. There is no preopened
+ *   directory, and wasi-libc's preopen scan (run before main when `fopen`, `stat`,
+ *   `opendir`... are linked) stops at the first `EBADF`: any other errno makes it exit the
+ *   program with EX_OSERR. With no preopen, path-based calls then fail in libc itself
+ *   (`ENOENT` from `fopen`, `stat`, `opendir`, `remove`) without reaching the kernel;
+ * - `path_*`: `ENOTSUP` whatever the directory descriptor (Rampart has no file system);
+ * - `sock_*`: `ENOTSUP` (no network);
+ * - `proc_raise`: `ENOSYS` (no signals at all; wasi-libc's `raise` does not call it).
+ */
+export interface WasiRefusal {
+  /** How many leading arguments are descriptors: any of them above 2 is answered `EBADF`. */
+  readonly fdArguments: 0 | 1 | 2;
+  /** The errno otherwise. */
+  readonly errno: number;
+}
 
-/** One WASI function the kernel serves. */
+/** One `wasi_snapshot_preview1` function. */
 export interface WasiFunctionInfo {
   readonly name: string;
   /** Exact parameter types; a module importing it with another signature is refused. */
@@ -73,34 +89,79 @@ export interface WasiFunctionInfo {
   readonly capability: number;
   /** True when the call may switch tasks (Asyncify must instrument it). */
   readonly blocking: boolean;
-  /** What a program calls that ends up here, for refusal messages. */
+  /** What a program calls that ends up here, for messages and docs. */
   readonly usedBy: string;
+  /** Set when Rampart does not provide it: the error it answers instead. */
+  readonly refusal?: WasiRefusal;
 }
 
-const fn = (name: string, params: readonly ('i32' | 'i64')[], results: readonly 'i32'[], usedBy: string, capability = 0, blocking = false): WasiFunctionInfo =>
-  Object.freeze({ name, params, results, capability, blocking, usedBy });
+type WasmType = 'i32' | 'i64';
 
 const I32 = 'i32' as const;
 const I64 = 'i64' as const;
 
+interface ServedOptions { readonly capability?: number; readonly blocking?: boolean; readonly results?: readonly 'i32'[] }
+
+const served = (name: string, params: readonly WasmType[], usedBy: string, o: ServedOptions = {}): WasiFunctionInfo =>
+  Object.freeze({ name, params, results: o.results ?? [I32], capability: o.capability ?? 0, blocking: o.blocking ?? false, usedBy });
+
+const refused = (name: string, params: readonly WasmType[], usedBy: string, errno: number, fdArguments: 0 | 1 | 2): WasiFunctionInfo =>
+  Object.freeze({ name, params, results: [I32], capability: 0, blocking: false, usedBy, refusal: Object.freeze({ errno, fdArguments }) });
+
+const { BadF, NoSys, NotSup, SPipe } = WasiErrno;
+
 /**
- * The WASI functions a task may import: what wasi-libc imports for printf, malloc,
- * string.h, time.h, exit and `main(int, char **)`, plus entropy. Nothing else.
+ * Every `wasi_snapshot_preview1` function, in the order of its witx definition, with the
+ * core-wasm signature wasi-libc imports it with (checked against wasi-libc's `libc.a`).
+ * A task may import any of them; those with a `refusal` answer an error.
  */
 export const WASI_FUNCTIONS: ReadonlyMap<string, WasiFunctionInfo> = new Map([
-  fn('args_get', [I32, I32], [I32], 'main(int argc, char **argv)'),
-  fn('args_sizes_get', [I32, I32], [I32], 'main(int argc, char **argv)'),
-  fn('environ_get', [I32, I32], [I32], 'getenv'),
-  fn('environ_sizes_get', [I32, I32], [I32], 'getenv'),
-  fn('clock_res_get', [I32, I32], [I32], 'clock_getres'),
-  fn('clock_time_get', [I32, I64, I32], [I32], 'clock_gettime, time'),
-  fn('fd_close', [I32], [I32], 'stdio'),
-  fn('fd_fdstat_get', [I32, I32], [I32], 'stdio, isatty'),
-  fn('fd_read', [I32, I32, I32, I32], [I32], 'stdin'),
-  fn('fd_seek', [I32, I64, I32, I32], [I32], 'stdio'),
-  fn('fd_write', [I32, I32, I32, I32], [I32], 'printf, puts, write'),
-  fn('proc_exit', [I32], [], 'exit, returning from main', 0, true),
-  fn('random_get', [I32, I32], [I32], 'getentropy, arc4random, getrandom', Cap.CryKrng),
+  served('args_get', [I32, I32], 'main(int argc, char **argv)'),
+  served('args_sizes_get', [I32, I32], 'main(int argc, char **argv)'),
+  served('environ_get', [I32, I32], 'getenv'),
+  served('environ_sizes_get', [I32, I32], 'getenv'),
+  served('clock_res_get', [I32, I32], 'clock_getres'),
+  served('clock_time_get', [I32, I64, I32], 'clock_gettime, time'),
+  refused('fd_advise', [I32, I64, I64, I32], 'posix_fadvise', NotSup, 1),
+  refused('fd_allocate', [I32, I64, I64], 'posix_fallocate', NotSup, 1),
+  served('fd_close', [I32], 'close, fclose'),
+  refused('fd_datasync', [I32], 'fdatasync', NotSup, 1),
+  served('fd_fdstat_get', [I32, I32], 'stdio, isatty, fcntl(F_GETFL)'),
+  refused('fd_fdstat_set_flags', [I32, I32], 'fcntl(F_SETFL), fopen', NotSup, 1),
+  refused('fd_fdstat_set_rights', [I32, I64, I64], '(no libc function)', NotSup, 1),
+  refused('fd_filestat_get', [I32, I32], 'fstat', NotSup, 1),
+  refused('fd_filestat_set_size', [I32, I64], 'ftruncate', NotSup, 1),
+  refused('fd_filestat_set_times', [I32, I64, I64, I32], 'futimens', NotSup, 1),
+  refused('fd_pread', [I32, I32, I32, I64, I32], 'pread', SPipe, 1),
+  refused('fd_prestat_get', [I32, I32], 'the preopen scan before main (fopen, stat, opendir...)', BadF, 0),
+  refused('fd_prestat_dir_name', [I32, I32, I32], 'the preopen scan before main', BadF, 0),
+  refused('fd_pwrite', [I32, I32, I32, I64, I32], 'pwrite', SPipe, 1),
+  served('fd_read', [I32, I32, I32, I32], 'read, stdin'),
+  refused('fd_readdir', [I32, I32, I32, I64, I32], 'readdir', NotSup, 1),
+  refused('fd_renumber', [I32, I32], 'dup2', NotSup, 2),
+  served('fd_seek', [I32, I64, I32, I32], 'lseek, stdio'),
+  refused('fd_sync', [I32], 'fsync', NotSup, 1),
+  refused('fd_tell', [I32, I32], 'ftell', SPipe, 1),
+  served('fd_write', [I32, I32, I32, I32], 'printf, puts, write'),
+  refused('path_create_directory', [I32, I32, I32], 'mkdir', NotSup, 0),
+  refused('path_filestat_get', [I32, I32, I32, I32, I32], 'stat, lstat', NotSup, 0),
+  refused('path_filestat_set_times', [I32, I32, I32, I32, I64, I64, I32], 'utimensat', NotSup, 0),
+  refused('path_link', [I32, I32, I32, I32, I32, I32, I32], 'link', NotSup, 0),
+  refused('path_open', [I32, I32, I32, I32, I32, I64, I64, I32, I32], 'fopen, open, opendir', NotSup, 0),
+  refused('path_readlink', [I32, I32, I32, I32, I32, I32], 'readlink', NotSup, 0),
+  refused('path_remove_directory', [I32, I32, I32], 'rmdir, remove', NotSup, 0),
+  refused('path_rename', [I32, I32, I32, I32, I32, I32], 'rename', NotSup, 0),
+  refused('path_symlink', [I32, I32, I32, I32, I32], 'symlink', NotSup, 0),
+  refused('path_unlink_file', [I32, I32, I32], 'unlink, remove', NotSup, 0),
+  served('poll_oneoff', [I32, I32, I32, I32], 'sleep, usleep, nanosleep, clock_nanosleep, poll', { blocking: true }),
+  served('proc_exit', [I32], 'exit, returning from main', { blocking: true, results: [] }),
+  refused('proc_raise', [I32], '(none: wasi-libc emulates raise)', NoSys, 0),
+  served('sched_yield', [], 'sched_yield', { blocking: true }),
+  served('random_get', [I32, I32], 'getentropy, arc4random, getrandom', { capability: Cap.CryKrng }),
+  refused('sock_accept', [I32, I32, I32], 'accept', NotSup, 0),
+  refused('sock_recv', [I32, I32, I32, I32, I32, I32], 'recv, read on a socket', NotSup, 0),
+  refused('sock_send', [I32, I32, I32, I32, I32], 'send, write on a socket', NotSup, 0),
+  refused('sock_shutdown', [I32, I32], 'shutdown', NotSup, 0),
 ].map((f) => [f.name, f]));
 
 /** `module.name` of every blocking WASI import, for the integrator's Asyncify list. */
@@ -127,27 +188,6 @@ const CLOCK_MONOTONIC = 1;
 const scratch = new Uint8Array(MAX_WRITE_BYTES);
 
 const TWO_32 = 0x1_0000_0000;
-
-/** True when [ptr, ptr + len) lies inside a memory of `size` bytes (exact: no wrap-around). */
-function inBounds(ptr: number, len: number, size: number): boolean {
-  return ptr + len <= size;
-}
-
-function loadU32(m: Uint8Array, p: number): number {
-  return (m[p]! | (m[p + 1]! << 8) | (m[p + 2]! << 16) | (m[p + 3]! << 24)) >>> 0;
-}
-
-function storeU32(m: Uint8Array, p: number, v: number): void {
-  m[p] = v & 0xff;
-  m[p + 1] = (v >>> 8) & 0xff;
-  m[p + 2] = (v >>> 16) & 0xff;
-  m[p + 3] = (v >>> 24) & 0xff;
-}
-
-/** The whole memory of task t (a cached view, refreshed only after a growth). */
-function memoryOf(k: Kernel, t: number): Uint8Array {
-  return k.instances[t]!.memoryBytes();
-}
 
 // ---------------------------------------------------------------------------------------
 // File descriptors: the console.
@@ -304,8 +344,24 @@ export function wasiEmptyGet(): number {
 type WasiGate = (k: Kernel, t: number, a: number, b: number, c: number, d: number) => number;
 
 /**
+ * The gate of a function Rampart does not provide: `EBADF` when one of its leading
+ * descriptor arguments is not 0/1/2, else its errno. It reads no memory, so whatever
+ * pointers come with the call, nothing is read or written. One closure per refused name,
+ * made once at load.
+ */
+function refusalGate(refusal: WasiRefusal): WasiGate {
+  const errno = refusal.errno;
+  switch (refusal.fdArguments) {
+    case 0: return () => errno;
+    case 1: return (_k, _t, fd) => (fd >>> 0 <= 2 ? errno : WasiErrno.BadF);
+    case 2: return (_k, _t, fd, to) => (fd >>> 0 <= 2 && to >>> 0 <= 2 ? errno : WasiErrno.BadF);
+  }
+}
+
+/**
  * Gates by name, with their arguments re-ordered past the i64 ones the gates ignore
- * (clock precision, seek offset arrive as BigInt and are never read).
+ * (clock precision, seek offset arrive as BigInt and are never read). Refused names get
+ * {@link refusalGate}; `proc_exit` has its own import (it returns nothing).
  */
 const WASI_GATES: Readonly<Record<string, WasiGate>> = {
   args_get: wasiEmptyGet,
@@ -319,16 +375,20 @@ const WASI_GATES: Readonly<Record<string, WasiGate>> = {
   fd_read: (k, t, fd) => wasiFdRead(k, t, fd),
   fd_seek: (k, t, fd) => wasiFdSeek(k, t, fd),
   fd_write: wasiFdWrite,
+  poll_oneoff: wasiPollOneoff,
   random_get: (k, t, a, b) => wasiRandomGet(k, t, a, b),
+  sched_yield: (k, t) => wasiSchedYield(k, t),
+  ...Object.fromEntries([...WASI_FUNCTIONS.values()].flatMap((f) => (f.refusal !== undefined ? [[f.name, refusalGate(f.refusal)]] : []))),
 };
 
-/** Fails loudly at load if the served table and the gates disagree. */
+/** Fails loudly at load if the table and the gates disagree. */
 function checkWasiTable(): void {
   for (const f of WASI_FUNCTIONS.values()) {
-    if (!f.blocking && WASI_GATES[f.name] === undefined) throw new Error(`WASI gate table incomplete: no gate for '${f.name}'`);
+    if (f.name !== 'proc_exit' && WASI_GATES[f.name] === undefined) throw new Error(`WASI gate table incomplete: no gate for '${f.name}'`);
+    if (f.refusal !== undefined && (f.blocking || f.capability !== 0)) throw new Error(`WASI function '${f.name}' is refused: it can neither block nor need a capability`);
   }
   for (const name of Object.keys(WASI_GATES)) {
-    if (!WASI_FUNCTIONS.has(name)) throw new Error(`WASI gate table names unserved function '${name}'`);
+    if (!WASI_FUNCTIONS.has(name)) throw new Error(`WASI gate table names unknown function '${name}'`);
   }
 }
 checkWasiTable();
@@ -337,13 +397,16 @@ checkWasiTable();
 export type WasiImportFunction = (a: number, b: number, c: number, d: number) => number | undefined;
 
 /**
- * The import function of WASI function `name` for task t, or undefined when the kernel
- * does not serve that name (boot refuses such a module before instantiation).
+ * The import function of WASI function `name` for task t, or undefined when `name` is not a
+ * WASI function (boot refuses such a module before instantiation).
  *
- * Same protocol as the syscall imports: a killed job's calls are refused (`ECANCELED`);
- * `proc_exit` is blocking, so it first finishes a pending rewind. WASI signatures are fixed
- * by WASI, so these imports never get the instrumentation's budget argument: each one
- * refreshes `kernel.budgetSeen` from the task's global on entry.
+ * Same protocol as the syscall imports: a killed job's non-blocking calls are refused
+ * (`ECANCELED`); a blocking call (`proc_exit`, `sched_yield`, `poll_oneoff`) first finishes
+ * a pending rewind, the task resuming into the very call it left, and then returns the
+ * result the kernel stored for it. WASI signatures are fixed by WASI, so these imports
+ * never get the instrumentation's budget argument: each one refreshes `kernel.budgetSeen`
+ * from the task's global on entry (fresh on a rewind too: the kernel set the global right
+ * before it).
  */
 export function buildWasiImport(k: Kernel, t: number, name: string): WasiImportFunction | undefined {
   const stats = k.statSyscalls;
@@ -363,8 +426,23 @@ export function buildWasiImport(k: Kernel, t: number, name: string): WasiImportF
       return undefined;
     };
   }
+  const info = WASI_FUNCTIONS.get(name);
   const gate = WASI_GATES[name];
-  if (gate === undefined) return undefined;
+  if (info === undefined || gate === undefined) return undefined;
+  if (info.blocking) {
+    return (a, b, c, d) => {
+      const inst = k.instances[t]!;
+      k.budgetSeen = inst.budget.value as number;
+      if (inst.rewinding) { inst.finishRewind(); return errnoOfWake(k.takeReturn(t)); }
+      stats[t] = stats[t]! + 1;
+      if (trace !== undefined) {
+        // A blocking call's end is the switch: recorded as such, like the syscalls.
+        const start = k.now();
+        trace.syscall(t, traceName, start, start, -1);
+      }
+      return gate(k, t, a, b, c, d);
+    };
+  }
   if (trace !== undefined) {
     return (a, b, c, d) => {
       const inst = k.instances[t]!;

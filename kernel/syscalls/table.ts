@@ -15,9 +15,11 @@
  * plain ABI signatures (packed without instrumentation) has it read from the global. Which
  * form an import has was decided at boot from its type (`descriptor.budgetArgument`), and
  * each import function declares exactly that arity. WASI imports (hosted C) go
- * to module `wasi_snapshot_preview1`, built by gate-wasi.ts; the WASI names the kernel
- * serves and the syscall names are disjoint (checked at load), so an import's name alone
- * says which gate serves it.
+ * to module `wasi_snapshot_preview1`, built by gate-wasi.ts. One name is in both modules,
+ * `sched_yield` (the Rampart syscall and the WASI function, both the kernel's yield); the
+ * boot descriptor keeps import names without their module, so for such a name both
+ * imports are built, each in its own module's object (the one the module does not import
+ * is never called). Every other WASI name differs from every Rampart one (checked at load).
  */
 
 import { BUS_IMPORTS, PREEMPT_IMPORT, Status, SYSCALL_IMPORT_MODULE, SYSCALLS, type SyscallInfo } from '../../toolchain/abi/index.js';
@@ -86,6 +88,9 @@ const BUS_BY_NAME = new Map(BUS_IMPORTS.map((b) => [b.name, b]));
 
 const SYSCALL_BY_NAME = new Map<string, SyscallInfo>(SYSCALLS.map((s) => [s.name, s]));
 
+/** Names that are both a Rampart syscall and a WASI function, with the same meaning. */
+const SHARED_WITH_WASI: ReadonlySet<string> = new Set(['sched_yield']);
+
 /** Fails loudly at load if the gate table and the ABI disagree. */
 function checkTableComplete(): void {
   for (const s of SYSCALLS) {
@@ -97,6 +102,7 @@ function checkTableComplete(): void {
     if (!SYSCALL_BY_NAME.has(name)) throw new Error(`kernel gate table names unknown syscall '${name}'`);
   }
   for (const name of WASI_FUNCTIONS.keys()) {
+    if (SHARED_WITH_WASI.has(name)) continue;
     if (SYSCALL_BY_NAME.has(name) || BUS_BY_NAME.has(name) || name === PREEMPT_IMPORT) throw new Error(`WASI function '${name}' shadows a Rampart import`);
   }
 }
@@ -283,11 +289,14 @@ export function buildImports(k: Kernel, t: number): WebAssembly.Imports {
   const wasi: Record<string, (...args: number[]) => number | void> = {};
   for (let i = 0; i < names.length; i++) {
     const name = names[i]!;
-    const budgetArgument = descriptor.budgetArgument[i] === true;
+    let budgetArgument = descriptor.budgetArgument[i] === true;
     const wasiImport = WASI_FUNCTIONS.has(name) ? buildWasiImport(k, t, name) : undefined;
     if (wasiImport !== undefined) {
       wasi[name] = wasiImport;
-      continue;
+      if (!SHARED_WITH_WASI.has(name)) continue;
+      // Also build the `rampart` one. Its form: the WASI import never has the budget
+      // argument, so the Rampart one has it when any import of this name has it.
+      budgetArgument = names.some((n, j) => n === name && descriptor.budgetArgument[j] === true);
     }
     if (name === PREEMPT_IMPORT) {
       table[name] = () => {

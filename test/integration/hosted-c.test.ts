@@ -23,7 +23,8 @@ import { bootImage } from '../../kernel/boot/boot.js';
 import { DEFAULT_KERNEL_CONFIG } from '../../kernel/config.js';
 import { EMPTY_BOARD } from '../../kernel/board.js';
 import { storeNanoseconds } from '../../kernel/syscalls/gate-wasi.js';
-import { EXCH, runWat, taskWat } from '../helpers/wat.js';
+import { runWat } from '../helpers/wat.js';
+import { bystander, end, iov, r, wasiTask } from '../helpers/wasi-wat.js';
 
 const SAMPLE = join(import.meta.dirname, '../../apps/samples/c-hosted/apps/c-hosted');
 
@@ -166,63 +167,6 @@ int main(int argc, char **argv)
 
 // ---------------------------------------------------------------------------------------
 // The WASI gate against hand-written callers.
-
-const WASI_SIGNATURES: Record<string, string> = {
-  args_get: '(param i32 i32) (result i32)',
-  args_sizes_get: '(param i32 i32) (result i32)',
-  environ_sizes_get: '(param i32 i32) (result i32)',
-  clock_res_get: '(param i32 i32) (result i32)',
-  clock_time_get: '(param i32 i64 i32) (result i32)',
-  fd_close: '(param i32) (result i32)',
-  fd_fdstat_get: '(param i32 i32) (result i32)',
-  fd_read: '(param i32 i32 i32 i32) (result i32)',
-  fd_seek: '(param i32 i64 i32 i32) (result i32)',
-  fd_write: '(param i32 i32 i32 i32) (result i32)',
-  proc_exit: '(param i32)',
-  random_get: '(param i32 i32) (result i32)',
-  path_open: '(param i32 i32 i32 i32 i32 i64 i64 i32 i32) (result i32)',
-};
-
-/**
- * A task importing WASI functions (and `rampart.log` for `$report`, as in test/helpers/wat.ts:
- * "s=NN"). Memory: 1 page; the exchange area at 1024; scratch from 4096.
- */
-function wasiTask(o: { wasi: readonly string[]; body: string; signatures?: Record<string, string>; extra?: string }): string {
-  const sig = { ...WASI_SIGNATURES, ...o.signatures };
-  const imports = o.wasi.map((n) => `(import "wasi_snapshot_preview1" "${n}" (func $${n} ${sig[n]}))`).join('\n  ');
-  return `(module
-  ${imports}
-  (import "rampart" "log" (func $log (param i32) (result i32)))
-  (memory (export "memory") 1 1)
-  (global (export "__svcexchange") i32 (i32.const ${EXCH}))
-  (func $report (param $v i32)
-    (i32.store8 (i32.const ${EXCH}) (i32.const 115))
-    (i32.store8 (i32.const ${EXCH + 1}) (i32.const 61))
-    (i32.store8 (i32.const ${EXCH + 2}) (i32.add (i32.const 48) (i32.rem_u (i32.div_u (local.get $v) (i32.const 10)) (i32.const 10))))
-    (i32.store8 (i32.const ${EXCH + 3}) (i32.add (i32.const 48) (i32.rem_u (local.get $v) (i32.const 10))))
-    (i32.store8 (i32.const ${EXCH + 4}) (i32.const 10))
-    (drop (call $log (i32.const 5))))
-  ${o.extra ?? ''}
-  (func (export "_start") (param $label i32) (param $seed i32)
-    (local $i i32) (local $a i64) (local $b i64)
-    ${o.body})
-)`;
-}
-
-const r = (expr: string) => `(call $report ${expr})`;
-/** A WAT i32 operand: a number, or an expression already. */
-const v = (x: number | string) => (typeof x === 'number' ? `(i32.const ${x})` : x);
-/**
- * `n` bytes before the end of the task's memory, computed by the task itself: the integrator
- * adds the Asyncify save area to the memory, so the end is not the WAT's declared size.
- */
-const end = (n: number) => `(i32.sub (i32.mul (memory.size) (i32.const 65536)) (i32.const ${n}))`;
-/** Store an iovec {buf, len} at `at`. */
-const iov = (at: number, buf: number | string, len: number | string) =>
-  `(i32.store (i32.const ${at}) ${v(buf)}) (i32.store (i32.const ${at + 4}) ${v(len)})`;
-
-/** A well-behaved neighbour: proves the kernel keeps running after the hostile task. */
-const bystander = { name: 'z', label: 2, priority: 0, wat: taskWat({ imports: ['log'], extra: '(data (i32.const 4096) "still here\\n")', body: '(call $say (i32.const 4096) (i32.const 11))' }) };
 
 describe('WASI gate: fd_write', () => {
   it('writes iovecs to the console and reports the byte count', () => {
@@ -393,11 +337,11 @@ describe('WASI gate: descriptors, clocks, arguments, entropy, exit', () => {
   });
 });
 
-describe('WASI gate: what is not served is refused at integration, by name', () => {
-  it('refuses an unsupported WASI function', () => {
-    const wat = wasiTask({ wasi: ['path_open'], body: 'nop' });
+describe('WASI gate: what is not WASI preview 1 is refused at integration, by name', () => {
+  it('refuses a name that is not a wasi_snapshot_preview1 function (files and sockets are served, as not supported)', () => {
+    const wat = wasiTask({ wasi: ['sock_open'], signatures: { sock_open: '(param i32 i32 i32) (result i32)' }, body: 'nop' });
     expect(() => runWat([{ name: 'a', label: 1, wat }]))
-      .toThrow("task 'a': imports WASI function 'wasi_snapshot_preview1.path_open', which Rampart does not provide");
+      .toThrow("task 'a': imports WASI function 'wasi_snapshot_preview1.sock_open', which Rampart does not provide (not a wasi_snapshot_preview1 function; every one of those is served, files and sockets as not supported)");
   });
 
   it('refuses a served function imported with the wrong signature', () => {
