@@ -162,6 +162,9 @@ export function wasiPollOneoff(k: Kernel, t: number, inPtr: number, outPtr: numb
     return WasiErrno.Fault;
   }
   k.account();
+  // Accounting can end the job (metering tampered with): it must not be put to sleep then,
+  // which would make it runnable again at the deadline. It unwinds at its next check.
+  if (k.instances[t]!.killed) return WasiErrno.Canceled;
   const now = k.now();
   const freq = k.config.nominalFrequencyHz;
   // Read pass: every subscription once, nothing written; an unknown tag refuses the call.
