@@ -6,7 +6,8 @@
  * as `u32` when their range allows, `i64` otherwise. The kernel tree's files
  * (`rust/autoconf.rs`, `rampart/autoconf.ts`, `include/autoconf.h`) and the task tree's
  * (`task_autoconf.rs`, `rampart/task_autoconf`, `task_autoconf.h`) are made here from the
- * preamble their caller gives, so both trees read the same way in every language.
+ * preamble their caller gives, so both trees read the same way in every language. Also
+ * resolves the task fragments an SDK is given (`resolveTaskFragments`), one task per label.
  *
  * Invariants:
  * - One constant per symbol of the tree, in tree order; C gets kconfiglib's own
@@ -14,7 +15,9 @@
  * - The output depends only on the resolved values and the preamble.
  */
 
-import type { ResolvedConfig, ResolvedSymbol } from '../config/kconfig.js';
+import { promises as fs } from 'node:fs';
+
+import { ConfigError, resolveTaskFragment, taskConfigOf, type ResolvedConfig, type ResolvedSymbol } from '../config/kconfig.js';
 
 const U32_MAX = 0xffffffff;
 
@@ -100,4 +103,49 @@ export function taskAutoconfFiles(config: ResolvedConfig, label: number, source:
       '',
     ]),
   };
+}
+
+/** A task fragment resolved for the SDK: its label and its files. */
+export interface ResolvedTask {
+  readonly label: number;
+  readonly files: TaskAutoconfFiles;
+}
+
+/**
+ * Resolve task fragments (`task.conf`) with kconfiglib, with the `.config` and `autoconf.h`
+ * outputs, into each task's files, by label. `header` is the first line of kconfiglib's
+ * outputs, `%s` standing for the fragment's shown name.
+ *
+ * @throws ConfigError listing every problem of every fragment (file:line), an unreadable
+ *   file, and a label given twice.
+ */
+export async function resolveTaskFragments(files: readonly string[], display: (file: string) => string, header: string): Promise<Map<number, ResolvedTask>> {
+  const problems: string[] = [];
+  const tasks = new Map<number, ResolvedTask>();
+  const sources = new Map<number, string>();
+  for (const file of files) {
+    let text: string;
+    try {
+      text = await fs.readFile(file, 'utf8');
+    } catch (error) {
+      problems.push(`${display(file)}: cannot read: ${(error as NodeJS.ErrnoException).code ?? (error as Error).message}; give an existing task fragment (task.conf)`);
+      continue;
+    }
+    try {
+      const resolved = resolveTaskFragment(text, display(file), { outputs: ['config', 'autoconf'], header: header.replace('%s', display(file)) });
+      const label = taskConfigOf(resolved).label;
+      const other = sources.get(label);
+      if (other !== undefined) {
+        problems.push(`${display(file)}: CONFIG_TASK_LABEL=${`0x${label.toString(16)}`} is also the label of ${other}; labels must be unique`);
+        continue;
+      }
+      sources.set(label, display(file));
+      tasks.set(label, { label, files: taskAutoconfFiles(resolved, label, display(file)) });
+    } catch (error) {
+      if (error instanceof ConfigError) problems.push(...error.problems);
+      else throw error;
+    }
+  }
+  if (problems.length > 0) throw new ConfigError(problems);
+  return tasks;
 }
