@@ -16,7 +16,7 @@ describe('syscall events in the trace', () => {
       (drop (call $wait_for_event (i32.const 1) (i32.const -1)))
       (drop (call $sched_yield))` });
     const run = runWat([{ name: 'a', label: 1, wat: sleeper }], {}, { trace: true });
-    const events = (run.kernel.trace!.toJSON().traceEvents as Event[]).filter((e) => e.ph === 'X');
+    const events = (run.kernel.trace!.toJSON().traceEvents as unknown as Event[]).filter((e) => e.ph === 'X');
     const byName = (n: string) => events.find((e) => e.name === n)!;
     // sleep 3 ms (deep): ends with TIMEOUT after 3 ms of virtual time (3000 us, on tick boundaries).
     expect(byName('sleep').args!.status).toBe(Status.Timeout);
