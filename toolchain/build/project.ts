@@ -11,8 +11,9 @@
  * the file to fix; a stage is skipped only when something it depends on failed.
  */
 
-import { existsSync, readdirSync, statSync } from 'node:fs';
-import { join, relative, resolve } from 'node:path';
+import { createHash } from 'node:crypto';
+import { existsSync, readdirSync, readFileSync, statSync } from 'node:fs';
+import { basename, join, relative, resolve } from 'node:path';
 import { SYSCALLS, PREEMPT_IMPORT } from '../abi/index.js';
 import type { KernelConfig } from '../../kernel/config.js';
 import type { ImageTaskInput } from '../../kernel/image/image.js';
@@ -131,14 +132,24 @@ export function integrateModule(name: string, config: TaskConfig, module: Uint8A
   };
 }
 
-export type AppLanguage = 'c' | 'rust' | 'assemblyscript';
+export type AppLanguage = 'c' | 'rust' | 'assemblyscript' | 'prebuilt';
 
-/** The language of an app, from what its folder holds. */
+/** The `*.wasm` files at the top of an app folder (a prebuilt module is one of them). */
+export function prebuiltModules(appDir: string): string[] {
+  return existsSync(appDir) ? readdirSync(appDir).filter((f) => f.endsWith('.wasm')).sort() : [];
+}
+
+/**
+ * The language of an app, from what its folder holds: sources for C, Rust or
+ * AssemblyScript, else one prebuilt module (`*.wasm`, built against the SDK with the user's
+ * own tools: meson, make, cargo), which is integrated as it is.
+ */
 export function languageOf(appDir: string): AppLanguage | undefined {
   if (existsSync(join(appDir, 'Cargo.toml'))) return 'rust';
   if (existsSync(join(appDir, 'assembly', 'index.ts'))) return 'assemblyscript';
   const src = join(appDir, 'src');
   if (existsSync(src) && readdirSync(src).some((f) => f.endsWith('.c'))) return 'c';
+  if (prebuiltModules(appDir).length === 1) return 'prebuilt';
   return undefined;
 }
 
@@ -193,9 +204,12 @@ function readApps(appsDir: string, rel: (p: string) => string, problems: string[
       else throw error;
     }
     const language = languageOf(appDir);
-    if (language === undefined) {
-      problems.push(`${rel(appDir)}: no sources found (expected src/*.c for C, Cargo.toml for Rust, or assembly/index.ts for AssemblyScript)`);
-    } else if (language !== 'c' && configs.get(name)?.libc === true) {
+    const modules = prebuiltModules(appDir);
+    if (language === undefined && modules.length > 1) {
+      problems.push(`${rel(appDir)}: ${modules.length} prebuilt modules (${modules.join(', ')}); an app folder holds exactly one, or sources`);
+    } else if (language === undefined) {
+      problems.push(`${rel(appDir)}: no sources found (expected src/*.c for C, Cargo.toml for Rust, assembly/index.ts for AssemblyScript, or one prebuilt module NAME.wasm built against this project's SDK)`);
+    } else if (language !== 'c' && language !== 'prebuilt' && configs.get(name)?.libc === true) {
       problems.push(`${rel(taskConf)}: CONFIG_TASK_LIBC=y selects hosted C; this app is ${language}, remove the line`);
     }
   }
@@ -287,6 +301,17 @@ export async function buildProject(projectDir: string, options: BuildProjectOpti
         sdkDir: sdk.dir, taskSdkDir: sdk.taskDirs.get(config.label)!,
       };
       const language = languageOf(appDir)!;
+      if (language === 'prebuilt') {
+        // Built elsewhere against the SDK: integrated as it is, so its own SDK stamp must
+        // name this configuration (a module built against another SDK is refused, naming both).
+        const file = join(appDir, prebuiltModules(appDir)[0]!);
+        const wasm = new Uint8Array(readFileSync(file));
+        tasks.push(integrateModule(name, config, wasm, rel(join(appDir, 'task.conf')), kernel, boardDesc, { hash: sdk.hash, dir: rel(sdk.dir) }));
+        const toolchain = `prebuilt module ${basename(file)} (sha256 ${createHash('sha256').update(wasm).digest('hex').slice(0, 16)})`;
+        built.push({ name, config, toolchain, cached: false, moduleBytes: wasm.length });
+        progress(`  WASM    ${name} (${rel(file)}, ${Date.now() - started} ms)`);
+        continue;
+      }
       const result = language === 'rust' ? await buildRustApp(common)
         : language === 'assemblyscript' ? await buildAssemblyScript(common)
           : await buildCApp({ ...common, sdkIncludeDir: resourceDir, libc: config.libc });
