@@ -94,7 +94,7 @@ export function asDeviceSource(): string {
     '  /** One pin of a device, its pinctrl-0 entry (C io_info_t). */',
     '  @final export class IoInfo {',
     '    constructor(',
-    '      /** GPIO port: index among the enabled GPIO controllers (0 = gpioa). */',
+    '      /** GPIO port: 0 = gpioa, 1 = gpiob, ... (C io_info_t.port). */',
     '      public readonly port: u8 = 0,',
     '      /** Pin number, 0..15. */',
     '      public readonly pin: u8 = 0,',
