@@ -10,7 +10,10 @@
 
 /** One GPIO pin of a device's `pinctrl-0` list (spec §2.12 `io_info_t`). */
 export interface BoardIo {
-  /** Index of the GPIO controller among enabled GPIO controllers (0 = gpioa). */
+  /**
+   * The GPIO port, by the name of its port node: `gpioa` = 0, `gpiob` = 1, ... `gpiok` = 10,
+   * whichever ports are enabled (`gpioPortOfDevice` in boot/board-check.ts is the rule).
+   */
   readonly port: number;
   readonly pin: number;
   readonly mode: number;

@@ -9,6 +9,10 @@
  * and DMA stream has exactly one owner: no two device entries share an id or a path, no two
  * shared memories or streams share a label, no DMA channel, GPIO pin, GPIO port or IRQ line
  * is split between two owners. Every violation is reported, each naming both parties.
+ * Last, what the kernel needs to wire the board: pins on ports it can name.
+ *
+ * This module also holds the numbering rule the build and the kernel must share (which
+ * GPIO port a port device is), so that it is written once.
  *
  * The build makes none of these mistakes (toolchain/config/devicetree.ts refuses them with
  * a fix); they are here because a tampered image can make all of them. Never weaken one
@@ -28,18 +32,39 @@ function overlaps(a: { baseAddress: number; size: number }, b: { baseAddress: nu
 }
 
 /**
- * How the kernel tells which GPIO port a `gpio` device is: by its name, `gpioa` = port 0
- * (board-runtime-factory.ts attaches the port model the same way). That port index is the
- * one pins carry (`BoardIo.port`), so a task owning the device reaches all of that port's
- * pins through its registers.
+ * The GPIO ports the kernel can name, in port order: `gpioa` is port 0, `gpiok` port 10.
+ * Eleven because that is what the STM32 families name (A..K); the board reader never numbers
+ * a port past them, so a pin on a higher port can only come from an edited image.
  */
-const GPIO_PORT_NAME = /gpio([a-k])$/;
+const GPIO_PORT_LETTERS = 'abcdefghijk';
 
-/** The GPIO port a device's registers are, or undefined when it is no GPIO port. */
+/** How many GPIO ports the kernel can name (`gpioa`..`gpiok`). */
+export const GPIO_PORT_COUNT = GPIO_PORT_LETTERS.length;
+
+/** A GPIO port device's name (its node label): `gpio` and the port's letter, nothing else. */
+const GPIO_PORT_NAME = new RegExp(`^gpio([${GPIO_PORT_LETTERS}])$`);
+
+/**
+ * The one rule that numbers GPIO ports: a port is known by its name, `gpioa` = port 0,
+ * `gpiob` = port 1, ..., whichever ports are enabled. The build numbers a pin's port with it
+ * (`BoardIo.port`, toolchain/config/devicetree.ts), the kernel attaches each port model with
+ * it (board-runtime-factory.ts), and the ownership checks below use it to find the pins a
+ * port device holds. Numbering by position among enabled ports instead would shift every
+ * pin when one port is disabled, while the models stay where their names put them.
+ *
+ * @returns the port a `gpio` device is, or undefined when it is no GPIO port or its name
+ *   follows no `gpioX` pattern.
+ */
 export function gpioPortOfDevice(device: Pick<BoardDevice, 'model' | 'name'>): number | undefined {
   if (device.model !== 'gpio') return undefined;
   const m = GPIO_PORT_NAME.exec(device.name);
-  return m === null ? undefined : m[1]!.charCodeAt(0) - 'a'.charCodeAt(0);
+  return m === null ? undefined : GPIO_PORT_LETTERS.indexOf(m[1]!);
+}
+
+/** The kernel's name of GPIO port `port` (`gpioa` for 0); undefined past `gpiok`. */
+export function gpioPortName(port: number): string | undefined {
+  const letter = GPIO_PORT_LETTERS[port];
+  return Number.isInteger(port) && letter !== undefined ? `gpio${letter}` : undefined;
 }
 
 /** `PA5` for port 0 pin 5 (the board documents pins this way); far ports by number. */
@@ -160,6 +185,11 @@ export function checkBoardAtBoot(board: Board, tasks: readonly Pick<ImageTask, '
     for (let j = 0; j < i; j++) {
       const o = board.devices[j]!;
       if (d.size > 0 && o.size > 0 && overlaps(d, o)) problems.push(`board: ${d.path} overlaps ${o.path}`);
+    }
+    // A port no gpioX name gives is a port no GPIO model serves: the pin would be driven
+    // by nothing, and the ownership checks could not tell who holds it.
+    for (const io of d.ios) {
+      if (io.port >= GPIO_PORT_COUNT) problems.push(`board: ${d.path}: pin ${io.pin} is on GPIO port ${io.port}, but the kernel has ports 0..${GPIO_PORT_COUNT - 1} only (gpioa..gpiok)`);
     }
   });
   for (const s of sharedDeviceResources(board.devices)) {

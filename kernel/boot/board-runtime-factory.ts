@@ -4,9 +4,11 @@
  *
  * This is boot-time wiring only: every model is created here, once, from the board
  * description; nothing is created while the kernel runs. GPIO controllers exist for every
- * port the board's pins use (at least gpioa..gpioc on rampart-m4) whether or not a task
- * owns them, because LEDs, buttons and the GPIO syscalls act on their pins. The DMA
- * controller exists when the board declares streams.
+ * port the board's pins and port devices use (at least gpioa..gpioc on rampart-m4) whether
+ * or not a task owns them, because LEDs, buttons and the GPIO syscalls act on their pins;
+ * port n is the model named `gpio` + the n-th letter, by the rule of `gpioPortOfDevice`
+ * that the build numbers pins with. The DMA controller exists when the board declares
+ * streams.
  */
 
 import type { Board, BoardDmaStream, BoardIo } from '../board.js';
@@ -27,10 +29,10 @@ import { GpdmaController, GPDMA_CHANNELS } from '../bus/devices/gpdma.js';
 import { parseScenario, type ScenarioEvent } from '../bus/scenario.js';
 import { ScenarioPlayer } from '../bus/scenario-player.js';
 import { VcdWriter } from '../bus/vcd.js';
+import { gpioPortName, gpioPortOfDevice } from './board-check.js';
 
 /** First IRQ line of the GPDMA channels on rampart-m4 (channel n raises 11 + n). */
 const GPDMA_FIRST_IRQ = 11;
-const PORT_NAMES = 'abcdefghijk';
 
 export interface BoardRuntimeOptions {
   readonly frequencyHz: number;
@@ -54,8 +56,12 @@ export function createBoardRuntime(board: Board, options: BoardRuntimeOptions): 
   const bus = new Bus();
   let client: BoardClient | undefined;
 
+  // Boot has refused pins on ports past gpiok (checkBoardAtBoot), so every port has a name.
   let ports = 3;
-  for (const d of board.devices) for (const io of d.ios) ports = Math.max(ports, io.port + 1);
+  for (const d of board.devices) {
+    for (const io of d.ios) ports = Math.max(ports, io.port + 1);
+    ports = Math.max(ports, (gpioPortOfDevice(d) ?? -1) + 1);
+  }
   const gpio: GpioPort[] = [];
   for (let p = 0; p < ports; p++) gpio.push(new GpioPort(p, clock));
 
@@ -98,8 +104,8 @@ export function createBoardRuntime(board: Board, options: BoardRuntimeOptions): 
         break;
       }
       case 'gpio': {
-        const port = /gpio([a-k])$/.exec(d.name);
-        model = port !== null ? gpio[PORT_NAMES.indexOf(port[1]!)] : undefined;
+        const port = gpioPortOfDevice(d);
+        model = port !== undefined ? gpio[port] : undefined;
         break;
       }
       case 'button': {
@@ -153,9 +159,9 @@ export function createBoardRuntime(board: Board, options: BoardRuntimeOptions): 
   }
 
   if (options.scenario !== undefined) {
-    const targets = [...board.devices.map((d) => ({ name: d.name, model: d.model })), ...gpio.map((_, p) => ({ name: `gpio${PORT_NAMES[p]}`, model: 'gpio' }))];
+    const targets = [...board.devices.map((d) => ({ name: d.name, model: d.model })), ...gpio.map((_, p) => ({ name: gpioPortName(p)!, model: 'gpio' }))];
     const events: ScenarioEvent[] = parseScenario(options.scenario.text, options.scenario.file, options.frequencyHz, targets);
-    const gpios = new Map(gpio.map((g, p) => [`gpio${PORT_NAMES[p]}`, g]));
+    const gpios = new Map(gpio.map((g, p) => [gpioPortName(p)!, g]));
     clock.register(new ScenarioPlayer(events, { buttons, usarts, gpios }));
   }
 
@@ -163,7 +169,7 @@ export function createBoardRuntime(board: Board, options: BoardRuntimeOptions): 
   if (options.vcd === true) {
     vcd = new VcdWriter(options.frequencyHz);
     for (const d of board.devices) {
-      for (const io of d.ios) vcd.addPin(io.port, io.pin, `${d.name}_P${PORT_NAMES[io.port]!.toUpperCase()}${io.pin}`);
+      for (const io of d.ios) vcd.addPin(io.port, io.pin, `${d.name}_P${gpioPortName(io.port)!.slice(4).toUpperCase()}${io.pin}`);
       for (const irq of d.irqs) vcd.addIrq(irq, `irq${irq}_${d.name}`);
     }
     for (const g of gpio) g.setObserver(vcd);

@@ -126,6 +126,25 @@ describe('device samples', () => {
     }
   }, BUILD_TIMEOUT);
 
+  it('led-blink with gpioa disabled and the LED moved to PB14: the build and the kernel agree on port B', async () => {
+    // The build numbers a pin's port by the port node's name, as the kernel attaches its
+    // port models: with gpioa disabled, gpiob is still port 1. Numbered by position among
+    // the enabled ports it would be port 0, and the kernel would drive PA14 instead.
+    const dir = copySample('led-blink');
+    patch(dir, 'board.dts', '&led0 { outpost,owner = <0x1000>; status = "okay"; };',
+      '&gpioa { status = "disabled"; };\n&led0 { outpost,owner = <0x1000>; status = "okay"; pinctrl-0 = <&led1_pb14>; };');
+    const vcdOut = join(dir, 'blink.vcd');
+    const result = await run(await build(dir), { vcdOut });
+    expect(result.code).toBe(0);
+    // The sample's text names PA5; the pin it drove is on the waveform.
+    expect(result.lines.at(-1)).toBe('[blinky] blinky: done after 5 blinks');
+    const vcd = readFileSync(vcdOut, 'utf8');
+    expect(vcd).not.toContain('led0_PA');
+    const { initial, changes } = vcdChanges(vcd, 'led0_PB14');
+    expect(initial).toBe('0');
+    expect(changes.map(([, v]) => v)).toEqual(['1', '0', '1', '0', '1', '0', '1', '0', '1', '0']);
+  }, BUILD_TIMEOUT);
+
   it('uart-echo: the driver echoes the scenario input and serves it line by line over IPC', async () => {
     const dir = copySample('uart-echo');
     const image = await build(dir);
@@ -444,5 +463,12 @@ describe('board rules at boot, from a tampered image', () => {
     expect(refusals(console)).toEqual([
       "board: /soc/serial@40013800 (the kernel) and /soc/serial@40004400 (owner 0x1000 'uart') share IRQ 37",
     ]);
+  });
+
+  it('refuses a pin on a GPIO port the kernel cannot name', async () => {
+    const result = await boot(rewriteWithBoard(uartImage, (b) => {
+      b.devices.push({ ...led(8, 'led0', '/leds/led-0', 0x1000), ios: [{ ...pa5, port: 11 }] });
+    }, { uart: Cap.DevIo }), 'port-11');
+    expect(refusals(result)).toEqual(['board: /leds/led-0: pin 5 is on GPIO port 11, but the kernel has ports 0..10 only (gpioa..gpiok)']);
   });
 });

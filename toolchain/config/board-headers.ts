@@ -228,7 +228,7 @@ export function deviceTypesHeader(): string {
     '',
     '/** One pin of a device (its pinctrl-0 entry). */',
     'typedef struct io_info {',
-    '  uint8_t port;   /**< GPIO port: index among enabled GPIO controllers (0 = gpioa) */',
+    '  uint8_t port;   /**< GPIO port, by its label: 0 = gpioa, 1 = gpiob, ... */',
     '  uint8_t pin;    /**< pin number, 0..15 */',
     '  uint8_t mode;   /**< 0 input, 1 output, 2 alternate function, 3 analog */',
     '  uint8_t af;     /**< alternate function number */',

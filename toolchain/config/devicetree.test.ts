@@ -144,6 +144,37 @@ describe('readBoard', () => {
     expect(board.devices.map((d) => [d.name, d.id, d.capability])).toEqual([['usart1', 0, Cap.DevBuses], ['tim3', 5, Cap.DevTimer]]);
   });
 
+  it('numbers a pin\'s GPIO port by the port\'s name, as the kernel does, whichever ports are enabled', async () => {
+    // gpioa disabled: gpiob is still port 1 (by position among enabled ports it would be 0,
+    // and the kernel, which attaches gpiob's model as port 1, would drive the wrong pin).
+    const board = await readBoard(m4(`&gpioa { status = "disabled"; };
+&pinctrl {
+	gpiod: gpio@48000c00 { compatible = "st,stm32-gpio"; gpio-controller; #gpio-cells = <2>; reg = <0x48000c00 0x400>; status = "okay"; };
+	pd3: pd3 { pinmux = <&gpiod 3 RAMPART_PIN_MODE_OUTPUT>; };
+};
+&led1 { outpost,owner = <0x1000>; status = "okay"; pinctrl-0 = <&led1_pb14 &pd3>; };
+&button0 { outpost,owner = <0x2000>; status = "okay"; };`));
+    expect(board.devices.filter((d) => d.owner !== 0).map((d) => [d.name, d.ios.map((io) => [io.port, io.pin])])).toEqual([
+      ['led1', [[1, 14], [3, 3]]],
+      ['button0', [[2, 13]]],
+    ]);
+  });
+
+  it('refuses a pin on a disabled port, or on a port node the kernel cannot name', async () => {
+    const disabled = m4('&gpioa { status = "disabled"; };\n&led0 { outpost,owner = <0x1000>; status = "okay"; };');
+    expect(await problems(disabled)).toEqual([
+      `${disabled}: /soc/pinctrl@48000000/led0-pa5: pinmux uses /soc/pinctrl@48000000/gpio@48000000, which is not an enabled st,stm32-gpio port; set status = "okay" on it`,
+    ]);
+    const unnamed = m4(`&pinctrl {
+	port_x: gpio@48000c00 { compatible = "st,stm32-gpio"; reg = <0x48000c00 0x400>; status = "okay"; };
+	px1: px1 { pinmux = <&port_x 1 RAMPART_PIN_MODE_OUTPUT>; };
+};
+&led0 { outpost,owner = <0x1000>; status = "okay"; pinctrl-0 = <&px1>; };`);
+    expect(await problems(unnamed)).toEqual([
+      `${unnamed}: /soc/pinctrl@48000000/px1: pinmux uses /soc/pinctrl@48000000/gpio@48000c00 (named port_x), but the kernel knows a GPIO port by its label, gpioa for port 0 .. gpiok for port 10; label the port node accordingly`,
+    ]);
+  });
+
   it('reads the documented DMA priority property prio, then priority, default MEDIUM', async () => {
     const streams = (extra: string): string => `&gpdma1 { status = "okay"; };
 &gpdma1_ch0 { outpost,owner = <0x1000>; status = "okay"; };

@@ -6,7 +6,9 @@
  * §6.2–§6.5 (active nodes, device ids, capabilities, SHM and DMA-stream tables), with the
  * Rampart rules on top: DMA priority is read from `prio` (A.34), `bkpsram` compatibles
  * need CAP_DEV_STORAGE, and the console named by `/chosen/sentry,debug_stdout` is listed
- * as a kernel-owned device (owner 0) so the kernel can attach its model.
+ * as a kernel-owned device (owner 0) so the kernel can attach its model. A pin's GPIO port
+ * is numbered by the port node's name (`gpioa` = 0), the rule the kernel attaches its port
+ * models by (`gpioPortOfDevice`).
  *
  * Invariants:
  * - The real devicetree compiler does the language (includes, labels, overlays, syntax
@@ -26,7 +28,7 @@ import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import type { Board, BoardDevice, BoardDmaStream, BoardIo, BoardShm, DeviceModelKind, DmaEndpoint } from '../../kernel/board.js';
-import { sharedDeviceResources } from '../../kernel/boot/board-check.js';
+import { gpioPortOfDevice, sharedDeviceResources } from '../../kernel/boot/board-check.js';
 import { CAPABILITIES, Cap } from '../abi/capabilities.js';
 import { FdtError, cells, parseFdt, strings, walk, type FdtNode } from './fdt.js';
 
@@ -523,7 +525,12 @@ class BoardReader {
     return out;
   }
 
-  /** `pinctrl-0` → io_info_t entries (port = index among enabled st,stm32-gpio ports). */
+  /**
+   * `pinctrl-0` → io_info_t entries. The port is numbered by the kernel's rule, the port
+   * node's name (`gpioa` = 0, `gpiob` = 1, ...; `gpioPortOfDevice`), not by its position
+   * among the enabled ports: the kernel attaches each port model by name, so disabling
+   * gpioa must not move gpiob's pins to port 0.
+   */
   private ios(node: FdtNode, gpioPorts: readonly FdtNode[]): BoardIo[] {
     const v = node.props.get('pinctrl-0');
     if (v === undefined) return [];
@@ -541,9 +548,13 @@ class BoardReader {
       }
       const bank = this.phandleTarget(pin, 'pinmux', m[0]);
       if (bank === undefined) continue;
-      const port = gpioPorts.indexOf(bank);
-      if (port < 0) {
+      if (!gpioPorts.includes(bank)) {
         this.problem(pin, `pinmux uses ${bank.path}, which is not an enabled st,stm32-gpio port; set status = "okay" on it`);
+        continue;
+      }
+      const port = gpioPortOfDevice({ model: 'gpio', name: this.name(bank) });
+      if (port === undefined) {
+        this.problem(pin, `pinmux uses ${bank.path} (named ${this.name(bank)}), but the kernel knows a GPIO port by its label, gpioa for port 0 .. gpiok for port 10; label the port node accordingly`);
         continue;
       }
       const pinNo = m[1]!;
