@@ -132,7 +132,7 @@ describe('device gates: exact statuses', () => {
 });
 
 describe('IRQ gates: exact statuses and masking', () => {
-  it('another task\'s line or an undeclared one is INVALID; irq_disable masks; irq_acknowledge unmasks and delivers a request still held', () => {
+  it('another task\'s line, a DMA channel\'s or an undeclared one is INVALID; irq_disable masks; irq_acknowledge unmasks and delivers a request still held', () => {
     const wat = taskWat({
       imports: ['log', 'get_device_handle', 'map_dev', 'bus_write32', 'irq_enable', 'irq_disable', 'irq_acknowledge', 'wait_for_event'],
       extra: `(func $waitIrq (loop $again (br_if $again (i32.ne (call $wait_for_event (i32.const 4) (i32.const 0)) (i32.const 0)))))`,
@@ -141,6 +141,10 @@ describe('IRQ gates: exact statuses and masking', () => {
         ${r('(call $irq_disable (i32.const 29))')}
         ${r('(call $irq_enable (i32.const 29))')}
         ${r('(call $irq_acknowledge (i32.const 29))')}
+        ;; line 11 is DMA channel 0's, which runs a's own stream 0xd0: still the kernel's line
+        ${r('(call $irq_disable (i32.const 11))')}
+        ${r('(call $irq_enable (i32.const 11))')}
+        ${r('(call $irq_acknowledge (i32.const 11))')}
         ;; no device declares line 99
         ${r('(call $irq_disable (i32.const 99))')}
         ${r('(call $irq_acknowledge (i32.const 99))')}
@@ -164,7 +168,7 @@ describe('IRQ gates: exact statuses and masking', () => {
         ${r('(call $wait_for_event (i32.const 4) (i32.const -1))')} ${r('(i32.load (i32.const 1032))')}`,
     });
     expect(linesOf(run(wat).lines, 'a')).toEqual([
-      's=01', 's=01', 's=01', 's=01', 's=01', 's=00', 's=01',
+      's=01', 's=01', 's=01', 's=01', 's=01', 's=01', 's=01', 's=01', 's=00', 's=01',
       's=00', 's=28',
       's=00', 's=00', 's=07',
       's=00', 's=00', 's=28',
