@@ -35,11 +35,14 @@ export interface BoardDevice {
   readonly path: string;
   /** Concatenated `compatible` strings. */
   readonly compatible: string;
-  /** Owner task label (`outpost,owner`); 0 = kernel. */
+  /**
+   * Owner task label (`outpost,owner`); 0 = kernel. The board lists the kernel's own devices
+   * too: the console and the DMA controllers it drives, whose pins and lines no task may list.
+   */
   readonly owner: number;
   readonly baseAddress: number;
   readonly size: number;
-  /** IRQ numbers (`interrupts`, first 8). */
+  /** IRQ numbers (`interrupts`, first 8); a DMA controller's are its channels' lines, in order. */
   readonly irqs: readonly number[];
   /** Pins (`pinctrl-0`, first 8). */
   readonly ios: readonly BoardIo[];

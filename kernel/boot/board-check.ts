@@ -8,11 +8,14 @@
  * On top of that, the Outpost rule that every device, pin, interrupt line, shared memory
  * and DMA stream has exactly one owner: no two device entries share an id or a path, no two
  * shared memories or streams share a label, no DMA channel, GPIO pin, GPIO port or IRQ line
- * is split between two owners. Every violation is reported, each naming both parties.
- * Last, what the kernel needs to wire the board: pins on ports it can name.
+ * is split between two owners, the kernel (the console, the DMA controllers it drives)
+ * counting as one. Every violation is reported, each naming both parties. Last, what the
+ * kernel needs to wire the board: pins on ports it can name, and DMA streams on a controller
+ * it drives, whose channel completion lines the board lists.
  *
- * This module also holds the numbering rule the build and the kernel must share (which
- * GPIO port a port device is), so that it is written once.
+ * This module also holds the numbering rules the build and the kernel must share (which
+ * GPIO port a port device is, which DMA controllers are the kernel's), so that they are
+ * written once.
  *
  * The build makes none of these mistakes (toolchain/config/devicetree.ts refuses them with
  * a fix); they are here because a tampered image can make all of them. Never weaken one
@@ -22,6 +25,7 @@
 import type { Board, BoardDevice } from '../board.js';
 import type { ImageTask } from '../image/image.js';
 import { Cap, capabilityNames } from '../../toolchain/abi/index.js';
+import { GPDMA_CHANNELS } from '../bus/devices/gpdma.js';
 
 function hex(v: number): string {
   return `0x${v.toString(16)}`;
@@ -67,6 +71,77 @@ export function gpioPortName(port: number): string | undefined {
   return Number.isInteger(port) && letter !== undefined ? `gpio${letter}` : undefined;
 }
 
+/**
+ * How many DMA controllers the kernel drives. The DMA manager addresses a channel, not a
+ * (controller, channel) pair, and rampart-m4 has one GPDMA; a stream on any other
+ * controller would run on the first one's channel, so it is refused instead.
+ */
+export const DRIVEN_DMA_CONTROLLERS = 1;
+
+/**
+ * The DMA controllers the kernel keeps and drives, in table order: device entries of the
+ * kernel (owner 0) served by the `gpdma` model. The build lists every enabled controller that
+ * no task owns this way, so a stream's `controller` indexes this list, and each controller's
+ * `irqs` are its channels' completion lines, channel n on `irqs[n]`. Those lines are the
+ * kernel's: through them it learns a transfer ended, so no task device may list one.
+ */
+export function kernelDmaControllers(devices: readonly BoardDevice[]): BoardDevice[] {
+  return devices.filter((d) => d.owner === 0 && d.model === 'gpdma');
+}
+
+/** A DMA stream or controller the kernel could not wire: where, what, and the remedy. */
+export interface DmaWiringProblem {
+  /** Node path of the stream or controller at fault. */
+  readonly path: string;
+  readonly problem: string;
+  /** What to change in the board (the build prints it; boot only states the problem). */
+  readonly fix: string;
+}
+
+/**
+ * Streams and controllers the kernel's DMA could not run: a kernel DMA controller without
+ * one interrupt line per channel, a stream on a controller the board does not list or the
+ * kernel does not drive, a stream on a channel the controller does not have. The build
+ * (`checkBoard`) and boot apply this same function.
+ */
+export function dmaWiringProblems(board: Pick<Board, 'devices' | 'dmaStreams'>): DmaWiringProblem[] {
+  const out: DmaWiringProblem[] = [];
+  const controllers = kernelDmaControllers(board.devices);
+  for (const c of controllers) {
+    if (c.irqs.length !== GPDMA_CHANNELS) {
+      out.push({
+        path: c.path,
+        problem: `the kernel's DMA controller ${c.name} lists ${c.irqs.length} interrupt line(s), but it raises one per channel (${GPDMA_CHANNELS})`,
+        fix: `list ${GPDMA_CHANNELS} lines in its interrupts, channel 0's first`,
+      });
+    }
+  }
+  for (const st of board.dmaStreams) {
+    const controller = controllers[st.controller];
+    if (controller === undefined) {
+      out.push({
+        path: st.path,
+        problem: `DMA controller ${st.controller} of the stream is not on the board (it lists ${controllers.length} DMA controller(s) kept by the kernel)`,
+        fix: 'enable the controller of its channel (status = "okay") and leave it to the kernel (no outpost,owner)',
+      });
+    } else if (st.controller >= DRIVEN_DMA_CONTROLLERS) {
+      out.push({
+        path: st.path,
+        problem: `the stream runs on DMA controller ${st.controller} (${controller.path}), but the kernel drives only its first DMA controller`,
+        fix: `put the stream on a channel of ${controllers[0]!.name}`,
+      });
+    }
+    if (st.channel >= GPDMA_CHANNELS) {
+      out.push({
+        path: st.path,
+        problem: `channel ${st.channel} of DMA controller ${st.controller} does not exist (a controller has channels 0..${GPDMA_CHANNELS - 1})`,
+        fix: `use one of dma-channel@0..${GPDMA_CHANNELS - 1}`,
+      });
+    }
+  }
+  return out;
+}
+
 /** `PA5` for port 0 pin 5 (the board documents pins this way); far ports by number. */
 function pinText(port: number, pin: number): string {
   return port < 26 ? `pin P${String.fromCharCode(65 + port)}${pin}` : `pin ${pin} of GPIO port ${port}`;
@@ -91,11 +166,26 @@ export interface SharedDeviceResource {
   readonly second: BoardDevice;
   /** True when one of the two holds the pin as its whole GPIO port, not as a listed pin. */
   readonly viaPort: boolean;
+  /**
+   * When one of the two is the kernel's (owner 0): what the kernel uses the resource for,
+   * as messages say it (`channel 0 of the kernel's DMA controller gpdma1`, `the kernel's
+   * usart1`); undefined between two tasks.
+   */
+  readonly kernelUse: string | undefined;
+}
+
+/** What the kernel uses a resource of its device `device` for (`key` as in the maps below). */
+function kernelUseOf(device: BoardDevice, kind: SharedDeviceResource['kind'], key: number): string {
+  const channel = kind === 'irq' && device.model === 'gpdma' ? device.irqs.indexOf(key) : -1;
+  return channel >= 0 ? `channel ${channel} of the kernel's DMA controller ${device.name}` : `the kernel's ${device.name}`;
 }
 
 /**
- * Pins, GPIO ports and IRQ lines that devices of different owners share (the kernel, owner
- * 0, counts as an owner: a task may not drive the console's pins or take its line).
+ * Pins, GPIO ports and IRQ lines that devices of different owners share. The kernel, owner
+ * 0, counts as an owner: its devices are the console and the DMA controllers it drives
+ * (`kernelDmaControllers`), so a task device may list neither the console's pins or line nor
+ * a DMA channel's completion line; with one, `irq_disable` would silence another task's
+ * transfers.
  *
  * Each device that conflicts is reported once per resource, against the first device listed
  * before it with another owner, so a line claimed by many devices gives one entry per
@@ -118,8 +208,11 @@ export function sharedDeviceResources(devices: readonly BoardDevice[]): SharedDe
     for (const irq of d.irqs) claim(irqs, irq, i);
   });
   const out: SharedDeviceResource[] = [];
-  const push = (kind: SharedDeviceResource['kind'], what: string, a: number, b: number, viaPort: boolean): void => {
-    out.push({ kind, what, first: devices[Math.min(a, b)]!, second: devices[Math.max(a, b)]!, viaPort });
+  const push = (kind: SharedDeviceResource['kind'], key: number, what: string, a: number, b: number, viaPort: boolean): void => {
+    const first = devices[Math.min(a, b)]!;
+    const second = devices[Math.max(a, b)]!;
+    const kernels = first.owner === 0 ? first : second.owner === 0 ? second : undefined;
+    out.push({ kind, what, first, second, viaPort, kernelUse: kernels === undefined ? undefined : kernelUseOf(kernels, kind, key) });
   };
   /** Each claimer against the first earlier claimer with another owner. */
   const amongClaimers = (map: Map<number, number[]>, kind: SharedDeviceResource['kind'], what: (key: number) => string): void => {
@@ -127,7 +220,7 @@ export function sharedDeviceResources(devices: readonly BoardDevice[]): SharedDe
       for (let k = 1; k < list.length; k++) {
         const owner = devices[list[k]!]!.owner;
         const other = list.slice(0, k).find((j) => devices[j]!.owner !== owner);
-        if (other !== undefined) push(kind, what(key), other, list[k]!, false);
+        if (other !== undefined) push(kind, key, what(key), other, list[k]!, false);
       }
     }
   };
@@ -139,7 +232,7 @@ export function sharedDeviceResources(devices: readonly BoardDevice[]): SharedDe
     if (holders === undefined) continue;
     for (const user of list) {
       const holder = holders.find((h) => devices[h]!.owner !== devices[user]!.owner);
-      if (holder !== undefined) push('pin', pinText(key >>> 8, key & 0xff), holder, user, true);
+      if (holder !== undefined) push('pin', key, pinText(key >>> 8, key & 0xff), holder, user, true);
     }
   }
   amongClaimers(irqs, 'irq', (irq) => `IRQ ${irq}`);
@@ -193,7 +286,8 @@ export function checkBoardAtBoot(board: Board, tasks: readonly Pick<ImageTask, '
     }
   });
   for (const s of sharedDeviceResources(board.devices)) {
-    problems.push(`board: ${party(s.first.path, s.first.owner)} and ${party(s.second.path, s.second.owner)} share ${s.what}`);
+    const use = s.kernelUse === undefined ? '' : ` (${s.kernelUse})`;
+    problems.push(`board: ${party(s.first.path, s.first.owner)} and ${party(s.second.path, s.second.owner)} share ${s.what}${use}`);
   }
 
   board.shms.forEach((s, i) => {
@@ -235,5 +329,8 @@ export function checkBoardAtBoot(board: Board, tasks: readonly Pick<ImageTask, '
       }
     }
   });
+  // Streams need a controller the kernel drives, with a completion line per channel: those
+  // lines are how the kernel learns a transfer ended, and the kernel takes them from here.
+  for (const p of dmaWiringProblems(board)) problems.push(`board: ${p.path}: ${p.problem}`);
   return problems;
 }

@@ -8,7 +8,9 @@
  * or not a task owns them, because LEDs, buttons and the GPIO syscalls act on their pins;
  * port n is the model named `gpio` + the n-th letter, by the rule of `gpioPortOfDevice`
  * that the build numbers pins with. The DMA controller exists when the board declares
- * streams.
+ * streams; it is the kernel's first DMA controller entry (`kernelDmaControllers`), and its
+ * channel n raises that entry's n-th interrupt line, so the lines come from the board,
+ * where the ownership checks see them, and are written nowhere here.
  */
 
 import type { Board, BoardDmaStream, BoardIo } from '../board.js';
@@ -29,10 +31,10 @@ import { GpdmaController, GPDMA_CHANNELS } from '../bus/devices/gpdma.js';
 import { parseScenario, type ScenarioEvent } from '../bus/scenario.js';
 import { ScenarioPlayer } from '../bus/scenario-player.js';
 import { VcdWriter } from '../bus/vcd.js';
-import { gpioPortName, gpioPortOfDevice } from './board-check.js';
+import { gpioPortName, gpioPortOfDevice, kernelDmaControllers } from './board-check.js';
 
-/** First IRQ line of the GPDMA channels on rampart-m4 (channel n raises 11 + n). */
-const GPDMA_FIRST_IRQ = 11;
+/** Interrupt lines the controller knows (the board JSON caps a line at 255). */
+const IRQ_LINES = 256;
 
 export interface BoardRuntimeOptions {
   readonly frequencyHz: number;
@@ -125,28 +127,34 @@ export function createBoardRuntime(board: Board, options: BoardRuntimeOptions): 
     if (model !== undefined && d.size > 0) bus.attach(d.baseAddress, model, d.name, index);
   });
 
-  // Kernel-driven DMA: the tasks never see the controller's registers.
-  let gpdma: GpdmaController | undefined;
+  // Kernel-driven DMA: the tasks never see the controller's registers. Boot has checked
+  // that streams run on this controller and that it lists one line per channel
+  // (dmaWiringProblems); a board that does not is refused before it gets here.
   let dma: DmaController | undefined;
-  if (board.dmaStreams.length > 0) {
-    const lines = [];
-    for (let c = 0; c < GPDMA_CHANNELS; c++) lines.push(irqs.line(GPDMA_FIRST_IRQ + c));
-    const controller = new GpdmaController('gpdma1', lines, {
+  /** IRQ line -> DMA channel raising it, or -1. */
+  const channelOfLine = new Int8Array(IRQ_LINES).fill(-1);
+  const dmaDevice = kernelDmaControllers(board.devices)[0];
+  if (board.dmaStreams.length > 0 && dmaDevice !== undefined && dmaDevice.irqs.length === GPDMA_CHANNELS) {
+    const channelLines = dmaDevice.irqs;
+    const lines = channelLines.map((line, c) => {
+      channelOfLine[line] = c;
+      return irqs.line(line);
+    });
+    const controller = new GpdmaController(dmaDevice.name, lines, {
       copy: (source: DmaEndpoint, so: number, dest: DmaEndpoint, dO: number, length: number) => client?.dmaCopy(source, so, dest, dO, length, dmaPorts) ?? false,
     });
     clock.register(controller);
-    gpdma = controller;
     dma = {
       program: (channel: number, stream: BoardDmaStream) => {
         controller.program(channel, { source: stream.source, dest: stream.dest, length: stream.length, circularSource: stream.circularSource, circularDest: stream.circularDest, priority: stream.priority });
         // Assigning a stream enables its channel interrupt (spec §1.2.30-37, assign).
-        irqs.unmask(GPDMA_FIRST_IRQ + channel);
+        irqs.unmask(channelLines[channel]!);
       },
       start: (channel: number) => controller.start(channel),
       suspend: (channel: number) => controller.suspend(channel),
       resume: (channel: number) => controller.resume(channel),
       reset: (channel: number) => {
-        irqs.mask(GPDMA_FIRST_IRQ + channel);
+        irqs.mask(channelLines[channel]!);
         return controller.reset(channel);
       },
       takeFlags: (channel: number) => {
@@ -191,7 +199,7 @@ export function createBoardRuntime(board: Board, options: BoardRuntimeOptions): 
     },
     gpioPort: (port) => gpio[port] as GpioPortLike | undefined,
     dma,
-    dmaChannelOfIrq: (line) => (gpdma !== undefined && line >= GPDMA_FIRST_IRQ && line < GPDMA_FIRST_IRQ + GPDMA_CHANNELS ? line - GPDMA_FIRST_IRQ : -1),
+    dmaChannelOfIrq: (line) => (line >= 0 && line < IRQ_LINES ? channelOfLine[line]! : -1),
     mask: (line) => { irqs.mask(line); },
     unmask: (line) => { irqs.unmask(line); },
     acknowledge: (line) => { irqs.acknowledge(line); },

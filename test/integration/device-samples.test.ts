@@ -331,9 +331,15 @@ describe('board rules at boot, from a tampered image', () => {
     id, name: 'tim2', path: '/soc/timer@40000000', compatible: 'st,stm32-timers', owner,
     baseAddress: 0x40000000, size: 0x400, irqs: [irq], ios: [], capability: Cap.DevTimer, model: 'timer',
   });
+  /** The DMA controller the kernel keeps (owner 0); channel n raises IRQ 11 + n. */
+  const gpdma1 = (id: number, irqs: readonly number[] = [11, 12, 13, 14, 15, 16, 17, 18]): BoardDevice => ({
+    id, name: 'gpdma1', path: '/soc/dma-controller@40020000', compatible: 'st,stm32u5-dma', owner: 0,
+    baseAddress: 0x40020000, size: 0x1000, irqs, ios: [], capability: Cap.DevDma, model: 'gpdma',
+  });
   /**
    * A stream on channel 0 of controller 0 from a device to itself (the uart-echo tasks'
-   * memories are too small for shared memories in the SHM range).
+   * memories are too small for shared memories in the SHM range). Its controller must be on
+   * the board: push `gpdma1` too.
    */
   const deviceStream = (board: BoardJson, owner: number, label: number, deviceId: number): void => {
     const id = board.dmaStreams.length;
@@ -419,7 +425,7 @@ describe('board rules at boot, from a tampered image', () => {
 
   it('refuses two owners on one DMA channel', async () => {
     const result = await boot(rewriteWithBoard(uartImage, (b) => {
-      b.devices.push(tim2(4, 0x2000, 28));
+      b.devices.push(tim2(4, 0x2000, 28), gpdma1(6));
       deviceStream(b, 0x1000, 0xb0, 1);
       deviceStream(b, 0x2000, 0xb1, 4);
     }, { uart: Cap.DevDma, client: Cap.DevDma | Cap.DevTimer }), 'shared-channel');
@@ -430,7 +436,7 @@ describe('board rules at boot, from a tampered image', () => {
 
   it('refuses a DMA stream whose owner lacks CAP_DEV_DMA, or that has no owner', async () => {
     const noCap = await boot(rewriteWithBoard(uartImage, (b) => {
-      b.devices.push(tim2(4, 0x2000, 28));
+      b.devices.push(tim2(4, 0x2000, 28), gpdma1(6));
       deviceStream(b, 0x2000, 0xb0, 4);
     }, { client: Cap.DevTimer }), 'stream-no-cap');
     expect(refusals(noCap)).toEqual(["board: /dma-streams/s0: owner 'client' lacks CAP_DEV_DMA"]);
@@ -461,7 +467,40 @@ describe('board rules at boot, from a tampered image', () => {
     ]);
     const console = await boot(rewriteWithBoard(uartImage, (b) => { device(b, 'usart2').irqs = [37]; }), 'console-irq');
     expect(refusals(console)).toEqual([
-      "board: /soc/serial@40013800 (the kernel) and /soc/serial@40004400 (owner 0x1000 'uart') share IRQ 37",
+      "board: /soc/serial@40013800 (the kernel) and /soc/serial@40004400 (owner 0x1000 'uart') share IRQ 37 (the kernel's usart1)",
+    ]);
+  });
+
+  it('refuses a task device on a DMA channel\'s completion line, the kernel\'s', async () => {
+    // Given the line, the copier could irq_disable channel 0 and stall the stream; with
+    // two tasks, another task's transfers.
+    const result = await boot(rewriteWithBoard(dmaImage, (b) => { b.devices.push(tim2(9, 0x1000, 11)); }, { copier: Cap.DevTimer }), 'dma-line');
+    expect(refusals(result)).toEqual([
+      "board: /soc/dma-controller@40020000 (the kernel) and /soc/timer@40000000 (owner 0x1000 'copier') share IRQ 11 (channel 0 of the kernel's DMA controller gpdma1)",
+    ]);
+    const last = await boot(rewriteWithBoard(uartImage, (b) => {
+      b.devices.push(gpdma1(6));
+      device(b, 'usart2').irqs = [38, 18];
+    }), 'dma-line-7');
+    expect(refusals(last)).toEqual([
+      "board: /soc/serial@40004400 (owner 0x1000 'uart') and /soc/dma-controller@40020000 (the kernel) share IRQ 18 (channel 7 of the kernel's DMA controller gpdma1)",
+    ]);
+  });
+
+  it('refuses DMA streams whose controller is not on the board or lacks a line per channel', async () => {
+    // Without its controller entry the kernel would not know which lines the channels
+    // raise, nor could the checks keep them from tasks: no built-in numbers stand in.
+    const removed = await boot(rewriteWithBoard(dmaImage, (b) => { b.devices = b.devices.filter((d) => d.model !== 'gpdma'); }), 'no-controller');
+    expect(refusals(removed)).toEqual([
+      'board: /dma-streams/copy: DMA controller 0 of the stream is not on the board (it lists 0 DMA controller(s) kept by the kernel)',
+    ]);
+    const short = await boot(rewriteWithBoard(dmaImage, (b) => { device(b, 'gpdma1').irqs = [11, 12, 13]; }), 'short-controller');
+    expect(refusals(short)).toEqual([
+      "board: /soc/dma-controller@40020000: the kernel's DMA controller gpdma1 lists 3 interrupt line(s), but it raises one per channel (8)",
+    ]);
+    const channel = await boot(rewriteWithBoard(dmaImage, (b) => { b.dmaStreams[0]!.channel = 9; }), 'no-such-channel');
+    expect(refusals(channel)).toEqual([
+      'board: /dma-streams/copy: channel 9 of DMA controller 0 does not exist (a controller has channels 0..7)',
     ]);
   });
 

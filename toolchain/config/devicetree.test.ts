@@ -90,11 +90,16 @@ const EXPECTED: Board = {
   model: 'rampart-m4',
   ramSize: 512 * 1024,
   // Active nodes: usart1 0, usart2 1, gpioa 2, gpiob 3, gpioc 4, rng 5, gpdma1 6, bkpsram 7,
-  // led0 8, button0 9. Listed: the owned ones plus the console.
+  // led0 8, button0 9. Listed: the owned ones plus the kernel's own, the console and the DMA
+  // controller (whose channel lines the kernel takes).
   devices: [
     { id: 0, name: 'usart1', path: '/soc/serial@40013800', compatible: 'st,stm32-usart', owner: 0, baseAddress: 0x40013800, size: 0x400, irqs: [37], ios: [], capability: Cap.DevBuses, model: 'usart' },
     { id: 1, name: 'usart2', path: '/soc/serial@40004400', compatible: 'st,stm32-usart', owner: 0x1000, baseAddress: 0x40004400, size: 0x400, irqs: [38], ios: [], capability: Cap.DevBuses, model: 'usart' },
     { id: 5, name: 'rng', path: '/soc/rng@50060800', compatible: 'st,stm32-rng', owner: 0x2000, baseAddress: 0x50060800, size: 0x400, irqs: [80], ios: [], capability: Cap.DevCrypto, model: 'rng' },
+    {
+      id: 6, name: 'gpdma1', path: '/soc/dma-controller@40020000', compatible: 'st,stm32u5-dma', owner: 0, baseAddress: 0x40020000, size: 0x1000,
+      irqs: [11, 12, 13, 14, 15, 16, 17, 18], ios: [], capability: Cap.DevDma, model: 'gpdma',
+    },
     { id: 7, name: 'bkpsram', path: '/soc/memory@40024000', compatible: 'rampart,bkpsram', owner: 0x2000, baseAddress: 0x40024000, size: 0x1000, irqs: [], ios: [], capability: Cap.DevStorage, model: 'bkpsram' },
     {
       id: 8, name: 'led0', path: '/leds/led-0', compatible: 'gpio-leds', owner: 0x1000, baseAddress: 0, size: 0, irqs: [],
@@ -430,11 +435,38 @@ describe('checkBoard', () => {
       'board.dts: /soc/rng@50060800: IRQ 38 is also used by /soc/serial@40004400 (owner 0x1000), but this node\'s owner is 0x2000; an interrupt line goes to one owner: fix the interrupts of one of them, or give both the same owner',
     ]);
     expect(await check('&usart2 { outpost,owner = <0x1000>; status = "okay"; interrupts = <37>; };')).toEqual([
-      'board.dts: /soc/serial@40004400: IRQ 37 is also used by /soc/serial@40013800 (owned by the kernel), but this node\'s owner is 0x1000; an interrupt line goes to one owner: fix the interrupts of one of them, or give both the same owner',
+      'board.dts: /soc/serial@40004400: IRQ 37 is also used by /soc/serial@40013800 (the kernel\'s usart1), but this node\'s owner is 0x1000; a line the kernel uses is never a task\'s: fix the interrupts of this node',
     ]);
     // One owner may have two devices on one line.
     expect(await check(`&usart2 { outpost,owner = <0x1000>; status = "okay"; };
 &led0 { outpost,owner = <0x1000>; status = "okay"; interrupts = <38>; };`)).toEqual([]);
+  });
+
+  it('refuses a task device on a DMA channel\'s completion line, the kernel\'s once the controller is enabled', async () => {
+    // usart2 comes before gpdma1 in the table; the message still lands on the task's node.
+    expect(await check(`&gpdma1 { status = "okay"; };
+&usart2 { outpost,owner = <0x1000>; status = "okay"; interrupts = <13>; };`)).toEqual([
+      'board.dts: /soc/serial@40004400: IRQ 13 is also used by /soc/dma-controller@40020000 (channel 2 of the kernel\'s DMA controller gpdma1), but this node\'s owner is 0x1000; a line the kernel uses is never a task\'s: fix the interrupts of this node',
+    ]);
+    expect(await check(`&gpdma1 { status = "okay"; };
+&gpdma1_ch0 { outpost,owner = <0x1000>; status = "okay"; };
+&rng { outpost,owner = <0x2000>; status = "okay"; interrupts = <80 18>; };`)).toEqual([
+      'board.dts: /soc/rng@50060800: IRQ 18 is also used by /soc/dma-controller@40020000 (channel 7 of the kernel\'s DMA controller gpdma1), but this node\'s owner is 0x2000; a line the kernel uses is never a task\'s: fix the interrupts of this node',
+    ]);
+    // A disabled controller is driven by no one: its lines are free.
+    expect(await check('&usart2 { outpost,owner = <0x1000>; status = "okay"; interrupts = <13>; };')).toEqual([]);
+  });
+
+  it('refuses a kernel DMA controller without one line per channel, and a stream on a channel it does not have', async () => {
+    const shm = '&reserved_memory { a: a@40000 { reg = <0x40000 0x100>; outpost,shm; outpost,label = <1>; outpost,owner = <0x1000>; dma-pool; }; };';
+    expect(await check(`&gpdma1 { status = "okay"; interrupts = <11 12 13>; };`)).toEqual([
+      'board.dts: /soc/dma-controller@40020000: the kernel\'s DMA controller gpdma1 lists 3 interrupt line(s), but it raises one per channel (8); list 8 lines in its interrupts, channel 0\'s first',
+    ]);
+    expect(await check(`&gpdma1 { status = "okay"; ch9: dma-channel@9 { reg = <9>; status = "okay"; outpost,owner = <0x1000>; }; };
+${shm}
+/ { dma-streams { s { compatible = "dma-stream"; channel = <&ch9>; source = <&a>; dest = <&a>; outpost,label = <7>; }; }; };`)).toEqual([
+      'board.dts: /dma-streams/s: channel 9 of DMA controller 0 does not exist (a controller has channels 0..7); use one of dma-channel@0..7',
+    ]);
   });
 
   it('lists every violation at once', async () => {

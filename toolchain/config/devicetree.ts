@@ -5,10 +5,11 @@
  * Owns the pipeline cpp → dtc → DTB → `Board` and the Outpost derivation rules of spec
  * §6.2–§6.5 (active nodes, device ids, capabilities, SHM and DMA-stream tables), with the
  * Rampart rules on top: DMA priority is read from `prio` (A.34), `bkpsram` compatibles
- * need CAP_DEV_STORAGE, and the console named by `/chosen/sentry,debug_stdout` is listed
- * as a kernel-owned device (owner 0) so the kernel can attach its model. A pin's GPIO port
- * is numbered by the port node's name (`gpioa` = 0), the rule the kernel attaches its port
- * models by (`gpioPortOfDevice`).
+ * need CAP_DEV_STORAGE, the console named by `/chosen/sentry,debug_stdout` is listed as a
+ * kernel-owned device (owner 0) so the kernel can attach its model, and so is every enabled
+ * DMA controller no task owns, whose channel lines the kernel takes for itself. A pin's GPIO
+ * port is numbered by the port node's name (`gpioa` = 0), the rule the kernel attaches its
+ * port models by (`gpioPortOfDevice`).
  *
  * Invariants:
  * - The real devicetree compiler does the language (includes, labels, overlays, syntax
@@ -28,7 +29,7 @@ import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import type { Board, BoardDevice, BoardDmaStream, BoardIo, BoardShm, DeviceModelKind, DmaEndpoint } from '../../kernel/board.js';
-import { gpioPortOfDevice, sharedDeviceResources } from '../../kernel/boot/board-check.js';
+import { dmaWiringProblems, gpioPortOfDevice, sharedDeviceResources } from '../../kernel/boot/board-check.js';
 import { CAPABILITIES, Cap } from '../abi/capabilities.js';
 import { FdtError, cells, parseFdt, strings, walk, type FdtNode } from './fdt.js';
 
@@ -587,13 +588,26 @@ class BoardReader {
     return this.phandleTarget(chosen, 'sentry,debug_stdout', ref);
   }
 
+  /**
+   * The DMA controllers the kernel keeps: enabled, served by the gpdma model, with no
+   * `outpost,owner`. A stream's `controller` is its index here, and `devices` lists them
+   * (owner 0) in the same order, which is the list `kernelDmaControllers` gives back.
+   */
+  private kernelDmaControllerNodes(): FdtNode[] {
+    return this.active.filter((n) => deviceModelKind(this.compatible(n) ?? []) === 'gpdma' && !n.props.has('outpost,owner'));
+  }
+
   private devices(): BoardDevice[] {
     const consoleNode = this.console();
     const gpioPorts = this.active.filter((n) => this.compatible(n)?.includes('st,stm32-gpio'));
+    // The kernel's own devices: the console, and the DMA controllers it drives (their
+    // channel lines are the kernel's, and the ownership checks must see them).
+    const kernelNodes = new Set(this.kernelDmaControllerNodes());
+    if (consoleNode !== undefined) kernelNodes.add(consoleNode);
     const out: BoardDevice[] = [];
     this.active.forEach((node, id) => {
       const owner = this.owner(node);
-      if (owner === 0 && node !== consoleNode) return;
+      if (owner === 0 && !kernelNodes.has(node)) return;
       if (id > 0xff) {
         this.problem(node, `device id ${id} does not fit the 8 bits get_device_handle takes; disable some of the ${id} enabled nodes before it`);
         return;
@@ -694,7 +708,7 @@ class BoardReader {
   }
 
   private dmaStreams(shmByNode: ReadonlyMap<FdtNode, number>): BoardDmaStream[] {
-    const controllers = this.active.filter((n) => (this.compatible(n) ?? []).some((c) => c.includes('stm32u5-dma')) && !n.props.has('outpost,owner'));
+    const controllers = this.kernelDmaControllerNodes();
     const out: BoardDmaStream[] = [];
     for (const node of this.nodes) {
       if (!this.compatible(node)?.includes('dma-stream')) continue;
@@ -963,6 +977,18 @@ const SHARED_FIX = {
   irq: 'an interrupt line goes to one owner: fix the interrupts of one of them, or give both the same owner',
 } as const;
 
+/**
+ * The remedy when one of the two is the kernel's device (the console, a DMA controller):
+ * no task can share with the kernel (an explicit owner 0 is refused), so the task's node
+ * must change.
+ */
+const KERNEL_SHARED_FIX = {
+  pin: 'a pin the kernel uses is never a task\'s: point pinctrl-0 of this node at another pin',
+  'port-pin': 'a GPIO port the kernel keeps is never a task\'s: point pinctrl-0 of this node at a pin of another port',
+  port: 'a GPIO port the kernel keeps is never a task\'s: remove outpost,owner from this node',
+  irq: 'a line the kernel uses is never a task\'s: fix the interrupts of this node',
+} as const;
+
 const capName = (cap: number): string => CAPABILITIES.find((c) => 1 << c.bit === cap)?.name ?? hex(cap);
 
 /**
@@ -971,8 +997,10 @@ const capName = (cap: number): string => CAPABILITIES.find((c) => 1 << c.bit ===
  * Ownership is exclusive: besides owners that name tasks holding the capability, no two
  * devices share registers, and no pin, GPIO port or IRQ line is used by devices of two
  * owners. A GPIO port node owned by a task gives it all 16 pins of that port, so a pin in
- * it may only be listed by devices of the same owner. The kernel (owner 0, the console)
- * counts as an owner. Boot re-checks the same rules on the image (kernel/boot/board-check.ts).
+ * it may only be listed by devices of the same owner. The kernel (owner 0: the console and
+ * the DMA controllers it drives) counts as an owner, so no task device may list a DMA
+ * channel's completion line. Boot re-checks the same rules on the image
+ * (kernel/boot/board-check.ts).
  *
  * @param dtsFile how messages name the board file (e.g. `board.dts`).
  * @returns every violation, one message each (`file: node path: problem; fix`); empty when
@@ -1014,12 +1042,19 @@ export function checkBoard(board: Board, tasks: readonly BoardTask[], dtsFile: s
     }
   };
   overlaps(board.devices, 'two devices cannot share registers: fix the reg of one');
-  // Pins, GPIO ports and IRQ lines have one owner each (the kernel counts as one: the
-  // console's). Boot applies the same function to the image's board.
+  // Pins, GPIO ports and IRQ lines have one owner each. The kernel counts as one: the
+  // console's pins and line, the channel lines of the DMA controllers it drives. Boot
+  // applies the same function to the image's board.
   for (const s of sharedDeviceResources(board.devices)) {
-    const first = s.first.owner === 0 ? 'owned by the kernel' : `owner ${hex(s.first.owner)}`;
-    const second = s.second.owner === 0 ? 'this node is the kernel\'s' : `this node's owner is ${hex(s.second.owner)}`;
-    say(s.second.path, `${s.what} is also used by ${s.first.path} (${first}), but ${second}; ${SHARED_FIX[s.kind === 'pin' && s.viaPort ? 'port-pin' : s.kind]}`);
+    const fixKind = s.kind === 'pin' && s.viaPort ? 'port-pin' : s.kind;
+    if (s.kernelUse !== undefined) {
+      // Said on the task's node, wherever the kernel's device sits in the table: that is
+      // the node to change.
+      const [kernel, task] = s.first.owner === 0 ? [s.first, s.second] : [s.second, s.first];
+      say(task.path, `${s.what} is also used by ${kernel.path} (${s.kernelUse}), but this node's owner is ${hex(task.owner)}; ${KERNEL_SHARED_FIX[fixKind]}`);
+      continue;
+    }
+    say(s.second.path, `${s.what} is also used by ${s.first.path} (owner ${hex(s.first.owner)}), but this node's owner is ${hex(s.second.owner)}; ${SHARED_FIX[fixKind]}`);
   }
   overlaps(board.shms, 'move one of the shared memories');
 
@@ -1033,7 +1068,9 @@ export function checkBoard(board: Board, tasks: readonly BoardTask[], dtsFile: s
     else shmLabels.set(shm.label, shm.path);
   }
 
-  // DMA streams: owner (the channel's), CAP_DEV_DMA, endpoints.
+  // DMA streams: a controller the kernel drives, with a line per channel (boot applies the
+  // same rule), then owner (the channel's), CAP_DEV_DMA, endpoints.
+  for (const p of dmaWiringProblems(board)) say(p.path, `${p.problem}; ${p.fix}`);
   const streamLabels = new Map<number, string>();
   for (const s of board.dmaStreams) {
     const other = streamLabels.get(s.label);
