@@ -49,6 +49,10 @@ function checkModule(task: Image['tasks'][number], info: WasmInterface, exchange
   if (info.hasStart) problems.push(`task '${name}': module has a start function, which would run before the kernel controls it`);
   if (info.memory === undefined) { problems.push(`task '${name}': module defines no memory`); return problems; }
   const bytes = info.memory.initial * PAGE;
+  // Statically allocated (the RAM budget charges the initial size): a growable memory could escape it.
+  if (info.memory.maximum !== info.memory.initial) {
+    problems.push(`task '${name}': its memory can grow (${info.memory.initial} pages, maximum ${info.memory.maximum ?? 'none'}); a task's memory is fixed (not instrumented by the Rampart integrator?)`);
+  }
   const exch = exportedGlobalConst(info, '__svcexchange');
   if (exch === undefined) problems.push(`task '${name}': module does not export '__svcexchange'`);
   else if (exch >>> 0 !== task.exchangeAddress) problems.push(`task '${name}': image metadata says exchange area at ${task.exchangeAddress}, module says ${exch >>> 0}`);

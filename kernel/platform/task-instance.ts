@@ -49,6 +49,10 @@ export class TaskInstance {
   private mem32: Int32Array;
   /** Whole-memory byte view, for shared-memory windows; refreshed with the others. */
   private mem8: Uint8Array;
+  /** The task's own memory (stack, data, heap), below the SHM range and the save area. */
+  private own8: Uint8Array;
+  /** End of the own memory: `__rampart_own_memory_end` (checked at boot), else the save area's start. */
+  readonly ownMemoryEnd: number;
   /** Never entered yet: the next switch-in calls `_start(label, seed)`. */
   fresh = true;
   /** The job was ended by the kernel while this instance executed: never resume it. */
@@ -67,6 +71,9 @@ export class TaskInstance {
     this.exchangeView = new DataView(this.memory.buffer, layout.exchangeAddress, layout.exchangeLength);
     this.mem32 = new Int32Array(this.memory.buffer);
     this.mem8 = new Uint8Array(this.memory.buffer);
+    const ownEnd = (instance.exports.__rampart_own_memory_end as WebAssembly.Global | undefined)?.value as unknown;
+    this.ownMemoryEnd = typeof ownEnd === 'number' && ownEnd > 0 && ownEnd <= layout.asyncifyDataAddress ? ownEnd : layout.asyncifyDataAddress;
+    this.own8 = this.mem8.subarray(0, this.ownMemoryEnd);
     this.exchange.fill(0);
   }
 
@@ -77,12 +84,22 @@ export class TaskInstance {
     this.exchangeView = new DataView(this.memory.buffer, exchangeAddress, exchangeLength);
     this.mem32 = new Int32Array(this.memory.buffer);
     this.mem8 = new Uint8Array(this.memory.buffer);
+    this.own8 = this.mem8.subarray(0, this.ownMemoryEnd);
   }
 
   /** The whole linear memory (for SHM windows, which the integrator placed inside it). */
   memoryBytes(): Uint8Array {
     if (this.mem8.length === 0) this.refreshViews();
     return this.mem8;
+  }
+
+  /**
+   * The task's own memory only: what a pointer from the task may name (WASI buffers). The
+   * SHM windows and the Asyncify save area above it are the kernel's to write.
+   */
+  ownMemoryBytes(): Uint8Array {
+    if (this.mem8.length === 0) this.refreshViews();
+    return this.own8;
   }
 
   /** Views valid for the current buffer; cheap when nothing changed. */

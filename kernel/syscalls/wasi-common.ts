@@ -68,7 +68,10 @@ export function storeU32(m: Uint8Array, p: number, v: number): void {
   m[p + 3] = (v >>> 24) & 0xff;
 }
 
-/** The whole memory of task t (a cached view, refreshed only after a growth). */
+/**
+ * The own memory of task t (stack, data, heap; a cached view): every WASI pointer is bounded
+ * by it, so the kernel never writes a task's SHM windows or its saved context on its behalf.
+ */
 export function memoryOf(k: Kernel, t: number): Uint8Array {
-  return k.instances[t]!.memoryBytes();
+  return k.instances[t]!.ownMemoryBytes();
 }

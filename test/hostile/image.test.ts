@@ -196,3 +196,30 @@ describe('image reader', () => {
     expect(() => readImage(new Uint8Array(0))).toThrow(ImageError);
   });
 });
+
+describe('boot: task memories are fixed', () => {
+  it('refuses a module whose memory could grow (a larger maximum patched into an integrated module)', () => {
+    const good = buildWatImage([{ name: 'grower', label: 1, wat: taskWat({ imports: ['log'], body: 'nop' }) }]);
+    const read = readImage(good);
+    const tasks = read.tasks.map((t) => {
+      const bytes = new Uint8Array(t.module);
+      // Walk to the memory section (id 5): count, flags (1 = has maximum), initial, maximum.
+      let pos = 8;
+      while (bytes[pos] !== 5) {
+        let size = 0; let shift = 0; let p = pos + 1;
+        for (;;) { const b = bytes[p++]!; size |= (b & 0x7f) << shift; shift += 7; if ((b & 0x80) === 0) break; }
+        pos = p + size;
+      }
+      const flags = pos + 3;
+      expect(bytes[flags]).toBe(1);
+      expect(bytes[flags + 2]).toBe(bytes[flags + 1]); // integrated: maximum = initial
+      bytes[flags + 2] = bytes[flags + 2]! + 1;
+      return { ...t, module: bytes };
+    });
+    let message = '';
+    try {
+      bootImage(writeImage(read.kernel, tasks, read.board), { seed: 0, console: { line: () => undefined } });
+    } catch (e) { if (e instanceof ImageRefused) message = e.message; else throw e; }
+    expect(message).toMatch(/task 'grower': its memory can grow \((\d+) pages, maximum \d+\); a task's memory is fixed/);
+  });
+});

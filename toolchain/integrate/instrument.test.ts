@@ -180,13 +180,13 @@ describe('instrument: module shape', () => {
     expect(WebAssembly.Module.imports(module)).toEqual([{ module: 'rampart', name: 'preempt', kind: 'function' }]);
   });
 
-  it('grows initial and maximum memory by the save area and exports its address', () => {
+  it('grows the memory by the save area, makes it fixed, and exports the save area\'s address', () => {
     const inst = instrument(wat(INFINITE_LOOP), { blockingImports: [], asyncifyPages: 3 });
     expect(inst.asyncifyDataAddress).toBe(2 * 65536);
     expect(inst.asyncifyDataSize).toBe(3 * 65536);
     const e = new Task(inst).instantiate().exports;
     expect(e.memory.buffer.byteLength).toBe(5 * 65536);
-    expect(e.memory.grow(2)).toBe(5); // maximum 4 + 3
+    // The module declared a maximum of 4 pages: pinned to the new initial size all the same.
     expect(() => e.memory.grow(1)).toThrow(RangeError);
     expect(e.__rampart_asyncify_data.value).toBe(2 * 65536);
     expect(() => {
@@ -201,6 +201,26 @@ describe('instrument: module shape', () => {
     const inst = instrument(wat(INFINITE_LOOP), { blockingImports: [], ownMemoryBytes: 65536 });
     expect(inst.asyncifyDataAddress).toBe(2 * 65536);
     expect(new Task(inst).instantiate().exports.__rampart_own_memory_end.value).toBe(65536);
+  });
+
+  it('answers memory.size with the own memory: the SHM range and the save area above are the kernel\'s', () => {
+    // memory.size as a whole body, inside an expression, in a block, and as a call operand.
+    const inst = instrument(wat(`(module
+      (memory (export "memory") 3 3)
+      (func $id (param i32) (result i32) (local.get 0))
+      (func (export "size") (result i32) (memory.size))
+      (func (export "bytes") (result i32) (i32.shl (memory.size) (i32.const 16)))
+      (func (export "nested") (result i32) (block (result i32) (call $id (memory.size))))
+      (func (export "_start") (param i32 i32)))`), { blockingImports: [], ownMemoryBytes: 65536 });
+    const e = new Task(inst).instantiate().exports as unknown as Record<string, () => number> & { memory: WebAssembly.Memory; __rampart_budget: WebAssembly.Global };
+    e.__rampart_budget.value = 1_000_000; // no preemption while the exports are called directly
+    expect(e.memory.buffer.byteLength).toBeGreaterThan(3 * 65536);
+    expect(e.size!()).toBe(1);
+    expect(e.bytes!()).toBe(65536);
+    expect(e.nested!()).toBe(1);
+    // Without an SHM range, the own memory is the module's whole memory before the save area.
+    const plain = new Task(instrument(wat('(module (memory (export "memory") 2 2) (func (export "size") (result i32) (memory.size)) (func (export "_start") (param i32 i32)))'), { blockingImports: [] })).instantiate().exports as unknown as Record<string, () => number>;
+    expect(plain.size!()).toBe(2);
   });
 
   it('pins an absent maximum to the new initial size', () => {

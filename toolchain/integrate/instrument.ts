@@ -12,11 +12,16 @@
  *    unmetered wrapper adding `global.get $__rampart_budget` (see {@link passBudgetToImports});
  *  - is transformed by Binaryen's Asyncify, restricted to `preempt` plus the blocking syscalls,
  *    and exports the five `asyncify_*` control functions;
- *  - has its memory grown (initial and maximum alike) by the save-area pages, whose address is
+ *  - has its memory grown by the save-area pages and made fixed (maximum = initial, whatever
+ *    the module declared: a task never grows its memory), the save area's address
  *    exported as the immutable i32 `__rampart_asyncify_data`;
  *  - exports the end of the task's own memory (stack, data, heap) as the immutable i32
  *    `__rampart_own_memory_end`, what the board's RAM budget charges the task besides its
- *    save area (kernel/image/ram-budget.ts).
+ *    save area (kernel/image/ram-budget.ts);
+ *  - answers `memory.size` with that own memory's size in pages (a constant): the memory
+ *    above it (the SHM range, the save area) belongs to the kernel, and an allocator that
+ *    sized its heap from `memory.size` (AssemblyScript's TLSF, wasi-libc's `sbrk(0)`) would
+ *    otherwise hand it out (see {@link pinMemorySize}).
  *
  * Invariants:
  *  - Every loop is charged and checked at its header and every non-leaf function at its entry,
@@ -297,6 +302,8 @@ function meterAndPassBudget(module: binaryen.Module, asyncifyDataAddress: number
   module.addGlobal(OWN_MEMORY_END_GLOBAL, binaryen.i32, false, module.i32.const(ownMemoryEnd));
   module.addGlobalExport(OWN_MEMORY_END_GLOBAL, OWN_MEMORY_END_GLOBAL);
 
+  pinMemorySize(module, defined, ownMemoryEnd / PAGE_SIZE);
+
   // The walker refuses, with a precise message, every instruction outside the supported set
   // (atomics, tail calls, exceptions, GC, ...). Validation then only catches what is not an
   // instruction (e.g. a GC type in a signature); Binaryen prints its findings itself then,
@@ -451,8 +458,9 @@ function growMemorySection(wasm: Uint8Array, pages: number): { patched: Uint8Arr
     if (limitsEnd !== payloadEnd) throw new InstrumentError('malformed memory section');
 
     const newInitial = initial.value + pages;
-    // Absent maximum: pin it, the ABI wants a static task size.
-    const newMax = max ? max.value + pages : newInitial;
+    // The maximum is pinned to the initial size whatever the module declared: a task's memory
+    // is statically allocated (the board's RAM budget charges it), so it never grows.
+    const newMax = newInitial;
     if (newMax > MAX_PAGES) {
       throw new InstrumentError(`memory of ${newMax} pages after adding the save area exceeds ${MAX_PAGES} pages`);
     }
@@ -697,6 +705,69 @@ const CHILD_FIELDS: ReadonlyMap<number, readonly string[]> = new Map<number, rea
   [binaryen.TupleMakeId, ['operands']],
   [binaryen.TupleExtractId, ['tuple']],
 ]);
+
+/** binaryen.js expression classes, by id: their setters replace a child in place. */
+const EXPRESSION_CLASSES: ReadonlyMap<number, string> = new Map<number, string>([
+  [binaryen.BlockId, 'Block'], [binaryen.IfId, 'If'], [binaryen.LoopId, 'Loop'], [binaryen.BreakId, 'Break'],
+  [binaryen.SwitchId, 'Switch'], [binaryen.CallId, 'Call'], [binaryen.CallIndirectId, 'CallIndirect'],
+  [binaryen.LocalSetId, 'LocalSet'], [binaryen.GlobalSetId, 'GlobalSet'], [binaryen.LoadId, 'Load'],
+  [binaryen.StoreId, 'Store'], [binaryen.UnaryId, 'Unary'], [binaryen.BinaryId, 'Binary'],
+  [binaryen.SelectId, 'Select'], [binaryen.DropId, 'Drop'], [binaryen.ReturnId, 'Return'],
+  [binaryen.MemoryGrowId, 'MemoryGrow'], [binaryen.SIMDExtractId, 'SIMDExtract'], [binaryen.SIMDReplaceId, 'SIMDReplace'],
+  [binaryen.SIMDShuffleId, 'SIMDShuffle'], [binaryen.SIMDTernaryId, 'SIMDTernary'], [binaryen.SIMDShiftId, 'SIMDShift'],
+  [binaryen.SIMDLoadId, 'SIMDLoad'], [binaryen.SIMDLoadStoreLaneId, 'SIMDLoadStoreLane'], [binaryen.MemoryInitId, 'MemoryInit'],
+  [binaryen.MemoryCopyId, 'MemoryCopy'], [binaryen.MemoryFillId, 'MemoryFill'], [binaryen.RefIsNullId, 'RefIsNull'],
+  [binaryen.TableGetId, 'TableGet'], [binaryen.TableSetId, 'TableSet'], [binaryen.TableGrowId, 'TableGrow'],
+  [binaryen.TupleMakeId, 'TupleMake'], [binaryen.TupleExtractId, 'TupleExtract'],
+]);
+
+/**
+ * Replace every `memory.size` of the defined functions by `i32.const ownPages`. After
+ * integration a task's memory also spans the board's SHM range and the Asyncify save area;
+ * those pages are the kernel's (synchronised SHM windows, saved contexts), so the task must
+ * see its memory end where its own stack, data and heap end. `memory.grow` needs nothing:
+ * the maximum equals the initial size, so it always fails. Returns how many were replaced.
+ * Kinds the table does not know are left to the metering walker, which refuses them.
+ */
+function pinMemorySize(module: binaryen.Module, functions: readonly binaryen.FunctionRef[], ownPages: number): number {
+  const isSize = (e: binaryen.ExpressionRef): boolean => e !== 0 && binaryen.getExpressionId(e) === binaryen.MemorySizeId;
+  const pages = (): binaryen.ExpressionRef => module.i32.const(ownPages);
+  const classes = binaryen as unknown as Record<string, Record<string, (...args: number[]) => void>>;
+  let replaced = 0;
+  for (const func of functions) {
+    const body = Func.getBody(func);
+    if (isSize(body)) { Func.setBody(func, pages()); replaced++; continue; }
+    const stack: binaryen.ExpressionRef[] = [body];
+    for (let expr = stack.pop(); expr !== undefined; expr = stack.pop()) {
+      const id = binaryen.getExpressionId(expr);
+      if (LEAVES.has(id)) continue;
+      const fields = id === binaryen.LoopId ? ['body'] : CHILD_FIELDS.get(id);
+      const cls = classes[EXPRESSION_CLASSES.get(id) ?? ''];
+      if (fields === undefined || cls === undefined) continue;
+      const info = binaryen.getExpressionInfo(expr) as Info;
+      for (const field of fields) {
+        const value = info[field];
+        if (typeof value === 'number') {
+          if (!isSize(value)) { if (value !== 0) stack.push(value); continue; }
+          const setter = cls[`set${field[0]!.toUpperCase()}${field.slice(1)}`];
+          if (setter === undefined) throw new InstrumentError(`internal error: no setter for field ${field} of expression id ${id}`);
+          setter(expr, pages());
+          replaced++;
+        } else if (Array.isArray(value)) {
+          const setAt = cls[field === 'children' ? 'setChildAt' : 'setOperandAt'];
+          value.forEach((child, i) => {
+            const c = child as binaryen.ExpressionRef;
+            if (!isSize(c)) { stack.push(c); return; }
+            if (setAt === undefined) throw new InstrumentError(`internal error: no indexed setter for field ${field} of expression id ${id}`);
+            setAt(expr, i, pages());
+            replaced++;
+          });
+        }
+      }
+    }
+  }
+  return replaced;
+}
 
 /** Kinds that are pure leaves: skip the (allocating) info lookup on the hottest path. */
 const LEAVES: ReadonlySet<number> = new Set([
