@@ -338,7 +338,8 @@ function tally(tasks: readonly FuzzTask[], k: Kernel, result: RunResult): void {
 }
 
 beforeAll(async () => {
-  board = await readBoardSource(FUZZ_BOARD_DTS);
+  // Hand-written tasks spanning the SHM range by hand: the RAM budget is off (tested elsewhere).
+  board = { ...(await readBoardSource(FUZZ_BOARD_DTS)), ramSize: 0 };
   interpreter('base');
   interpreter('full');
 });
