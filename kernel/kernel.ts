@@ -1154,8 +1154,7 @@ export class Kernel {
   dmaAssign(s: number): boolean {
     const c = this.runtime.dma;
     if (c === undefined) return false;
-    c.program(this.dma.streams[s]!.channel, this.dma.streams[s]!);
-    return true;
+    return c.program(this.dma.streams[s]!.channel, this.dma.streams[s]!);
   }
 
   dmaStart(s: number): boolean {
@@ -1215,7 +1214,10 @@ export class Kernel {
     this.dma.clearEvents(t);
     for (let s = 0; s < this.dma.streams.length; s++) {
       if (this.dma.ownerTask[s] === t && this.dma.state[s] !== StreamState.Unset) {
-        this.runtime.dma?.reset(this.dma.streams[s]!.channel);
+        // A running channel refuses a reset: stop it first, so the next job finds it free.
+        const channel = this.dma.streams[s]!.channel;
+        this.runtime.dma?.suspend(channel);
+        this.runtime.dma?.reset(channel);
         this.dma.state[s] = StreamState.Unset;
       }
     }

@@ -24,6 +24,7 @@ import { Usart } from '../bus/devices/usart.js';
 import { GpioPort } from '../bus/devices/gpio.js';
 import { Timer } from '../bus/devices/timer.js';
 import { Rng } from '../bus/devices/rng.js';
+import { Adc } from '../bus/devices/adc.js';
 import { BackupSram } from '../bus/devices/bkpsram.js';
 import { Button } from '../bus/devices/button.js';
 import { Led } from '../bus/devices/led.js';
@@ -72,6 +73,7 @@ export function createBoardRuntime(board: Board, options: BoardRuntimeOptions): 
   const dmaPorts = new Map<number, DmaPort>();
   const buttons = new Map<string, Button>();
   const usarts = new Map<string, Usart>();
+  const adcs = new Map<string, Adc>();
   let backupSram: BackupSram | undefined;
   const txByte = new Uint8Array(1);
 
@@ -97,6 +99,13 @@ export function createBoardRuntime(board: Board, options: BoardRuntimeOptions): 
         const r = new Rng(d.name, line(0), { next32: options.random });
         clock.register(r);
         model = r;
+        break;
+      }
+      case 'adc': {
+        const a = new Adc(d.name, line(0));
+        clock.register(a);
+        adcs.set(d.name, a);
+        model = a;
         break;
       }
       case 'bkpsram': {
@@ -146,9 +155,11 @@ export function createBoardRuntime(board: Board, options: BoardRuntimeOptions): 
     clock.register(controller);
     dma = {
       program: (channel: number, stream: BoardDmaStream) => {
-        controller.program(channel, { source: stream.source, dest: stream.dest, length: stream.length, circularSource: stream.circularSource, circularDest: stream.circularDest, priority: stream.priority });
+        // A channel still running (or suspended) for an ended job refuses its new programming.
+        if (!controller.program(channel, { source: stream.source, dest: stream.dest, length: stream.length, circularSource: stream.circularSource, circularDest: stream.circularDest, priority: stream.priority })) return false;
         // Assigning a stream enables its channel interrupt (spec §1.2.30-37, assign).
         irqs.unmask(channelLines[channel]!);
+        return true;
       },
       start: (channel: number) => controller.start(channel),
       suspend: (channel: number) => controller.suspend(channel),
@@ -170,7 +181,7 @@ export function createBoardRuntime(board: Board, options: BoardRuntimeOptions): 
     const targets = [...board.devices.map((d) => ({ name: d.name, model: d.model })), ...gpio.map((_, p) => ({ name: gpioPortName(p)!, model: 'gpio' }))];
     const events: ScenarioEvent[] = parseScenario(options.scenario.text, options.scenario.file, options.frequencyHz, targets);
     const gpios = new Map(gpio.map((g, p) => [gpioPortName(p)!, g]));
-    clock.register(new ScenarioPlayer(events, { buttons, usarts, gpios }));
+    clock.register(new ScenarioPlayer(events, { buttons, usarts, gpios, adcs }));
   }
 
   let vcd: VcdWriter | undefined;

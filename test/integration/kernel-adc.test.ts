@@ -37,10 +37,7 @@ describe('adc1', () => {
     });
   });
 
-  // Waits on the board runtime: boot must build the `Adc` model for `adc` devices and bind
-  // it for scenarios (kernel/boot/board-runtime-factory.ts), and the devicetree reader must
-  // give `st,stm32-adc` nodes that model (deviceModelKind in toolchain/config/devicetree.ts).
-  it.skip('a scenario sets channel 3 at 5 ms; the task converts it before and after, woken by EOC', () => {
+  it('a scenario sets channel 3 at 5 ms; the task converts it before and after, woken by EOC', () => {
     const adc = board.devices.find((d) => d.name === 'adc1')!;
     const wat = taskWat({
       imports: ['log', 'get_device_handle', 'map_dev', 'bus_read32', 'bus_write32', 'irq_enable', 'irq_acknowledge', 'wait_for_event', 'sleep', 'get_cycle'],

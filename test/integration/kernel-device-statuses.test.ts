@@ -233,6 +233,22 @@ describe('DMA gates: exact statuses, events and recovery', () => {
     expect(linesOf(run(wat).lines, 'a')).toEqual(['s=00', 's=00', 's=08', 's=01', 's=01', 's=01', 's=01', 's=00']);
   });
 
+  it('a job that ends mid-transfer stops its channel: nothing more is copied, and the stream is free again', () => {
+    // a starts the 4 KiB copy and traps at once; the copy must stop with the job, not run on
+    // into memory the dead job no longer answers for.
+    const wat = dmaTask(`${preamble(0xd0)} ${op('assign')} ${op('start')} unreachable`);
+    const result = run(wat);
+    expect(linesOf(result.lines, 'a')).toEqual(['s=00', 's=00']);
+    expect(result.result.tasks[0]!.state).toBe('fault');
+    const k = result.kernel;
+    const dst = k.shm.byLabel(0xa1);
+    // The last byte of the block was never reached (it would be 0x5a had the copy run on).
+    expect(k.shm.content[dst]![0xfff]).toBe(0);
+    const s = k.dma.streams.findIndex((x) => x.label === 0xd0);
+    expect(k.dma.state[s]).toBe(0); // UNSET
+    expect(k.runtime.dma!.isIdle(k.dma.streams[s]!.channel)).toBe(true);
+  });
+
   it('a start the controller refuses is INVALID and leaves the stream ASSIGNED, so it can be unassigned and started again', () => {
     // Streams 0xd2 and 0xd3 share channel 2: unassigning 0xd2 resets the channel under 0xd3.
     const wat = dmaTask(`${preamble(0xd2)}

@@ -108,6 +108,7 @@ export function deviceModelKind(compatible: readonly string[]): DeviceModelKind 
   if (has('stm32-gpio')) return 'gpio';
   if (has('timer')) return 'timer';
   if (has('rng')) return 'rng';
+  if (has('adc')) return 'adc';
   if (has('stm32u5-dma')) return 'gpdma';
   return 'none';
 }

@@ -17,7 +17,8 @@ export const enum StreamState { Unset = 0, Assigned = 1, Started = 2, Suspended 
 
 /** What the kernel needs from the DMA controller model. */
 export interface DmaController {
-  program(channel: number, stream: BoardDmaStream): void;
+  /** False when the channel refuses (still running or suspended, or a bad configuration). */
+  program(channel: number, stream: BoardDmaStream): boolean;
   start(channel: number): boolean;
   suspend(channel: number): boolean;
   resume(channel: number): boolean;
