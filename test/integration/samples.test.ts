@@ -4,7 +4,7 @@
  * copy (so the checkout stays clean) through the same command-line path, and run.
  */
 import { afterAll, describe, expect, it, vi } from 'vitest';
-import { cpSync, mkdtempSync, rmSync } from 'node:fs';
+import { cpSync, mkdtempSync, readdirSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { main } from '../../toolchain/cli.js';
@@ -14,9 +14,9 @@ const SAMPLES = join(import.meta.dirname, '../../apps/samples');
 const work = mkdtempSync(join(tmpdir(), 'rampart-samples-run-'));
 afterAll(() => rmSync(work, { recursive: true, force: true }));
 
-async function buildAndRun(sample: string): Promise<{ code: number; lines: string[] }> {
+async function buildAndRun(sample: string, copy = true): Promise<{ code: number; lines: string[] }> {
   const dir = join(work, sample);
-  cpSync(join(SAMPLES, sample), dir, { recursive: true, filter: (s) => !/\/(build|keys|target)(\/|$)/.test(s.slice(SAMPLES.length)) });
+  if (copy) cpSync(join(SAMPLES, sample), dir, { recursive: true, filter: (s) => !/\/(build|keys|target)(\/|$)/.test(s.slice(SAMPLES.length)) });
   let log = '';
   vi.spyOn(process.stdout, 'write').mockImplementation((chunk: string | Uint8Array) => { log += String(chunk); return true; });
   vi.spyOn(process.stderr, 'write').mockImplementation((chunk: string | Uint8Array) => { log += String(chunk); return true; });
@@ -37,6 +37,16 @@ describe('single-app samples build and run as projects', () => {
     const r = await buildAndRun('c-hello');
     expect(r.lines).toEqual(['[c-hello] hello from freestanding C', '[c-hello] slept 5 ms; my handle is valid']);
     expect(r.code).toBe(0);
+  }, 300_000);
+
+  it('an unchanged rebuild takes the instrumented module from the build cache and gives the same image', async () => {
+    const image = join(work, 'c-hello', 'build', 'image.rimg');
+    const before = readFileSync(image);
+    const cache = join(work, 'c-hello', 'build', '.cache', 'instrument');
+    expect(readdirSync(cache).sort().map((f) => f.replace(/[0-9a-f]{32}/, 'KEY'))).toEqual(['c-hello-KEY.json', 'c-hello-KEY.wasm']);
+    const again = await buildAndRun('c-hello', false);
+    expect(again.code).toBe(0);
+    expect(readFileSync(image).equals(before)).toBe(true);
   }, 300_000);
 
   it('c-hosted, rust-hello and as-hello run to a normal end', async () => {

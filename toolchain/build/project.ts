@@ -12,7 +12,7 @@
  */
 
 import { createHash } from 'node:crypto';
-import { existsSync, readdirSync, readFileSync, statSync } from 'node:fs';
+import { existsSync, mkdirSync, readdirSync, readFileSync, renameSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { basename, join, relative, resolve } from 'node:path';
 import { SYSCALLS, PREEMPT_IMPORT } from '../abi/index.js';
 import type { KernelConfig } from '../../kernel/config.js';
@@ -26,7 +26,8 @@ import { buildRustApp } from './rust.js';
 import type { AsBuildOptions } from './assemblyscript.js';
 import { BoardError, checkBoard, readBoard } from '../config/devicetree.js';
 import type { Board } from '../../kernel/board.js';
-import { instrument, InstrumentError } from '../integrate/instrument.js';
+import { instrument, InstrumentError, type InstrumentOptions, type InstrumentResult } from '../integrate/instrument.js';
+import { sha256 } from './build-files.js';
 import { IntegrationError, packProject, type PackResult } from '../integrate/pack.js';
 import { MemoryLayoutError, ramBudgetProblems, reserveSharedRange } from '../integrate/memory-layout.js';
 import { checkSdkStamp, generateSdk, SdkError, stampModule } from '../sdk/sdk.js';
@@ -72,12 +73,58 @@ export interface BuildProjectResult {
 /** Task names appear in console lines and file names: keep them plain. */
 const APP_NAME = /^[A-Za-z0-9_][A-Za-z0-9_.-]{0,63}$/;
 
+/** Binaryen's version, read from its package (its passes shape the instrumented bytes). */
+const BINARYEN_VERSION = ((): string => {
+  try {
+    return (JSON.parse(readFileSync(new URL('../../node_modules/binaryen/package.json', import.meta.url), 'utf8')) as { version?: string }).version ?? 'unknown';
+  } catch {
+    return 'unknown';
+  }
+})();
+
+/** What the instrumentation's output depends on besides its input: its own code and Binaryen's. */
+const INSTRUMENTER_IDENTITY = sha256(
+  'rampart-instrument-cache-1',
+  ...['../integrate/instrument.ts', '../integrate/leb128.ts'].map((f) => readFileSync(new URL(f, import.meta.url))),
+  JSON.stringify(BINARYEN_VERSION),
+);
+
+/**
+ * `instrument`, remembered in the project's build cache: its output is a pure function of
+ * the module, the options and the instrumenter (the key covers all three), and it is the
+ * slowest step of integrating an unchanged app. One entry per task name is kept. Integration
+ * checks always run; only the instrumented bytes come from the cache.
+ */
+function instrumentCached(name: string, wasm: Uint8Array, options: InstrumentOptions, cacheDir: string | undefined): InstrumentResult {
+  if (cacheDir === undefined) return instrument(wasm, options);
+  const key = sha256(INSTRUMENTER_IDENTITY, JSON.stringify(options), wasm).slice(0, 32);
+  const dir = join(cacheDir, 'instrument');
+  const base = join(dir, `${name}-${key}`);
+  try {
+    const meta = JSON.parse(readFileSync(`${base}.json`, 'utf8')) as { asyncifyDataAddress: number; asyncifyDataSize: number };
+    return { wasm: new Uint8Array(readFileSync(`${base}.wasm`)), asyncifyDataAddress: meta.asyncifyDataAddress, asyncifyDataSize: meta.asyncifyDataSize };
+  } catch {
+    // Not cached (or unreadable): instrument below.
+  }
+  const result = instrument(wasm, options);
+  mkdirSync(dir, { recursive: true });
+  for (const f of readdirSync(dir)) if (f.startsWith(`${name}-`) && /^[0-9a-f]{32}\.(wasm|json)$/.test(f.slice(name.length + 1))) rmSync(join(dir, f), { force: true });
+  const write = (file: string, content: Uint8Array | string): void => {
+    const tmp = `${file}.${process.pid}.tmp`;
+    writeFileSync(tmp, content);
+    renameSync(tmp, file);
+  };
+  write(`${base}.wasm`, result.wasm);
+  write(`${base}.json`, JSON.stringify({ asyncifyDataAddress: result.asyncifyDataAddress, asyncifyDataSize: result.asyncifyDataSize }));
+  return result;
+}
+
 /**
  * Turn one app module into an image task: check imports, instrument, locate its windows.
  * Every problem of the module is listed together (a stale SDK stamp does not hide the
  * imports); instrumentation runs only on a module that passed them all.
  */
-export function integrateModule(name: string, config: TaskConfig, module: Uint8Array, configFile: string, kernel: KernelConfig, board?: Board, sdk?: { readonly hash: string; readonly dir: string }): ImageTaskInput {
+export function integrateModule(name: string, config: TaskConfig, module: Uint8Array, configFile: string, kernel: KernelConfig, board?: Board, sdk?: { readonly hash: string; readonly dir: string }, cacheDir?: string): ImageTaskInput {
   const problems: string[] = [];
   // An app built against another kernel configuration or board (toolchain/sdk/sdk.ts).
   const stale = sdk === undefined ? undefined : checkSdkStamp(name, module, sdk.hash, sdk.dir);
@@ -111,7 +158,7 @@ export function integrateModule(name: string, config: TaskConfig, module: Uint8A
   if (problems.length > 0) throw new ProjectError(problems);
   let result;
   try {
-    result = instrument(wasm, { blockingImports: BLOCKING_IMPORTS, ...(ownMemoryBytes !== undefined ? { ownMemoryBytes } : {}) });
+    result = instrumentCached(name, wasm, { blockingImports: BLOCKING_IMPORTS, ...(ownMemoryBytes !== undefined ? { ownMemoryBytes } : {}) }, cacheDir);
   } catch (error) {
     if (error instanceof InstrumentError) throw new ProjectError([`task '${name}': cannot instrument the module: ${error.message}`]);
     throw error;
@@ -306,7 +353,7 @@ export async function buildProject(projectDir: string, options: BuildProjectOpti
         // name this configuration (a module built against another SDK is refused, naming both).
         const file = join(appDir, prebuiltModules(appDir)[0]!);
         const wasm = new Uint8Array(readFileSync(file));
-        tasks.push(integrateModule(name, config, wasm, rel(join(appDir, 'task.conf')), kernel, boardDesc, { hash: sdk.hash, dir: rel(sdk.dir) }));
+        tasks.push(integrateModule(name, config, wasm, rel(join(appDir, 'task.conf')), kernel, boardDesc, { hash: sdk.hash, dir: rel(sdk.dir) }, join(dir, 'build', '.cache')));
         const toolchain = `prebuilt module ${basename(file)} (sha256 ${createHash('sha256').update(wasm).digest('hex').slice(0, 16)})`;
         built.push({ name, config, toolchain, cached: false, moduleBytes: wasm.length });
         progress(`  WASM    ${name} (${rel(file)}, ${Date.now() - started} ms)`);
@@ -317,7 +364,7 @@ export async function buildProject(projectDir: string, options: BuildProjectOpti
           : await buildCApp({ ...common, sdkIncludeDir: resourceDir, libc: config.libc });
       if (result.diagnostics.trim() !== '') progress(result.diagnostics.trimEnd());
       // Built here against this SDK: the module carries its configuration hash.
-      tasks.push(integrateModule(name, config, stampModule(result.wasm, sdk.hash), rel(join(appDir, 'task.conf')), kernel, boardDesc, { hash: sdk.hash, dir: rel(sdk.dir) }));
+      tasks.push(integrateModule(name, config, stampModule(result.wasm, sdk.hash), rel(join(appDir, 'task.conf')), kernel, boardDesc, { hash: sdk.hash, dir: rel(sdk.dir) }, join(dir, 'build', '.cache')));
       built.push({ name, config, toolchain: result.toolchain, cached: result.cached, moduleBytes: result.wasm.length });
       progress(`  ${result.cached ? 'CACHED ' : ({ c: 'CC     ', rust: 'CARGO  ', assemblyscript: 'ASC    ' } as const)[language]} ${name} (${Date.now() - started} ms)`);
     } catch (error) {
