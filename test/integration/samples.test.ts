@@ -4,10 +4,11 @@
  * copy (so the checkout stays clean) through the same command-line path, and run.
  */
 import { afterAll, describe, expect, it, vi } from 'vitest';
-import { cpSync, mkdtempSync, readdirSync, readFileSync, rmSync } from 'node:fs';
+import { appendFileSync, cpSync, mkdtempSync, readdirSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { main } from '../../toolchain/cli.js';
+import { buildProject, ProjectError } from '../../toolchain/build/project.js';
 import { runImageFile } from '../../toolchain/run.js';
 
 const SAMPLES = join(import.meta.dirname, '../../apps/samples');
@@ -57,4 +58,15 @@ describe('single-app samples build and run as projects', () => {
       expect(r.lines.every((l) => l.startsWith(`[${sample}] `)), sample).toBe(true);
     }
   }, 600_000);
+});
+
+describe('per-task resource limits (spec 2.16)', () => {
+  it('refuses a task owning more devices than CONFIG_MAX_DEV_PER_TASK, naming them, the limit and the fix', async () => {
+    const dir = join(work, 'limits');
+    cpSync(join(SAMPLES, 'led-blink'), dir, { recursive: true, filter: (s) => !/\/(build|keys)(\/|$)/.test(s.slice(SAMPLES.length)) });
+    appendFileSync(join(dir, 'prj.conf'), 'CONFIG_MAX_DEV_PER_TASK=0\n');
+    let message = '';
+    try { await buildProject(dir, { progress: () => undefined }); } catch (e) { if (e instanceof ProjectError) message = e.message; else throw e; }
+    expect(message).toMatch(/board\.dts: task 'blinky' \(0x[0-9a-f]+\) owns 1 devices \(\/\S+\), more than CONFIG_MAX_DEV_PER_TASK=0 in \S*prj\.conf; raise CONFIG_MAX_DEV_PER_TASK \(at most 8\) or give some to another task/);
+  }, 300_000);
 });

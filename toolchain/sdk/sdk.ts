@@ -42,7 +42,7 @@ import { COMPILE_FLAGS, TARGET, linkFlags } from '../build/c.js';
 import { BoardError, readBoard } from '../config/devicetree.js';
 import { generateTaskResourceHeaders } from '../config/board-headers.js';
 import { asTaskResources, rustTaskResources } from '../config/board-modules.js';
-import { ConfigError, kconfigTreeFiles, kernelConfigOf, resolveKernelFragments, uapiLimitsOf, type ResolvedConfig } from '../config/kconfig.js';
+import { ConfigError, kconfigTreeFiles, kernelConfigOf, resolveKernelFragments, uapiLimitsOf, type ResolvedConfig, type UapiLimits } from '../config/kconfig.js';
 import { generateAsSources } from './assemblyscript.js';
 import { asConstants, resolveTaskFragments, rustConstants } from './autoconf.js';
 import { generateCHeaders } from './c-headers.js';
@@ -119,6 +119,8 @@ export interface SdkResult {
   readonly taskIncludeDirs: ReadonlyMap<number, string>;
   /** The folder of each task label (`tasks/<label>`: include/, rust/, assemblyscript/, .config). */
   readonly taskDirs: ReadonlyMap<number, string>;
+  /** The per-task resource limits of the configuration (spec §2.16), as `uapi/platform.h` has them. */
+  readonly limits: UapiLimits;
 }
 
 /** What `sdk.json` records. */
@@ -667,7 +669,7 @@ export async function generateSdk(options: GenerateSdkOptions): Promise<SdkResul
 
   const existing = await readManifest(out);
   if (existing?.format === SDK_FORMAT && existing.contentKey === contentKey) {
-    return { dir: out, hash, kernel, board, reused: true, taskIncludeDirs, taskDirs };
+    return { dir: out, hash, kernel, board, reused: true, taskIncludeDirs, taskDirs, limits: uapiLimitsOf(resolved) };
   }
   if (existing === undefined && existsSync(out) && options.ownsOut !== true) {
     const entries = await fs.readdir(out).catch(() => [] as string[]);
@@ -721,7 +723,7 @@ export async function generateSdk(options: GenerateSdkOptions): Promise<SdkResul
     if (old !== undefined) await fs.rm(old, { recursive: true, force: true });
   }
   progress(`  SDK     generated in ${Date.now() - started} ms`);
-  return { dir: out, hash, kernel, board, reused: false, taskIncludeDirs, taskDirs };
+  return { dir: out, hash, kernel, board, reused: false, taskIncludeDirs, taskDirs, limits: uapiLimitsOf(resolved) };
 }
 
 // ---------------------------------------------------------------------------------------
