@@ -21,6 +21,8 @@ import { DEFAULT_KERNEL_CONFIG } from '../../kernel/config.js';
 import { taskWat, watToWasm } from '../helpers/wat.js';
 import { runImageFile } from '../../toolchain/run.js';
 import { readImage } from '../../kernel/image/image.js';
+import { readContainer } from '../../kernel/image/sections.js';
+import { bootSignedImage, ImageRefused } from '../../kernel/boot/boot.js';
 import { generateKeyPair } from '../../toolchain/integrate/keys.js';
 import { signApp } from '../../toolchain/integrate/trust.js';
 import { validateSbom } from '../../toolchain/integrate/sbom.js';
@@ -107,6 +109,40 @@ describe('rampart build: the signed product image', () => {
     expect(manifest.tools.map((t) => t.name)).toEqual(expect.arrayContaining([expect.stringMatching(/^(bundled|system) clang$/)]));
     // Figures for the report.
     console.log(`integration of apps/demo: full build ${firstBuild.ms.toFixed(0)} ms; image ${result.integration.imageBytes} bytes: ${result.integration.sections.map((s) => `${s.name ?? s.kind} ${s.bytes}`).join(', ')}, signature trailer ${result.integration.signatureBytes}`);
+  }, 300_000);
+
+  it('boot refuses the built image with any byte flipped: every byte of header, table and trailer, 24 of every section', async () => {
+    const signed = new Uint8Array(readFileSync(firstBuild.result.imagePath));
+    const anchor = readFileSync(join(first, 'keys', 'integrator-DEVELOPMENT-ONLY.pub.asc'), 'utf8');
+    const quietBoot = { seed: 0, console: { line: () => undefined }, kernelLog: () => undefined, trustAnchor: anchor };
+    await expect(bootSignedImage(signed, quietBoot)).resolves.toBeDefined();
+    const container = readContainer(signed);
+    const parts = [
+      { name: 'header', from: 0, to: 12, every: true },
+      { name: 'section table', from: 12, to: container.sections[0]!.offset, every: true },
+      ...container.sections.map((x) => ({ name: `section ${x.index}`, from: x.offset, to: x.offset + x.length, every: false })),
+      { name: 'signature trailer', from: container.signature!.signedLength, to: signed.length, every: true },
+    ];
+    const accepted: string[] = [];
+    let tried = 0;
+    for (const part of parts) {
+      const length = part.to - part.from;
+      const positions = part.every || length <= 24 ? Array.from({ length }, (_, i) => part.from + i)
+        : Array.from({ length: 24 }, (_, i) => part.from + Math.floor((i * (length - 1)) / 23));
+      for (const at of positions) {
+        const flipped = new Uint8Array(signed);
+        flipped[at]! ^= 0x01;
+        tried++;
+        try {
+          await bootSignedImage(flipped, quietBoot);
+          accepted.push(`${part.name} byte ${at}`);
+        } catch (error) {
+          if (!(error instanceof ImageRefused)) throw error;
+        }
+      }
+    }
+    console.log(`byte-flip sweep of the demo image: ${tried} positions over ${parts.length} parts (${signed.length} bytes), ${tried - accepted.length} refused`);
+    expect(accepted).toEqual([]);
   }, 300_000);
 
   it('makes a CycloneDX SBOM that validates and lists kernel, apps, toolchains and npm packages', async () => {
