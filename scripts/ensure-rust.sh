@@ -7,7 +7,7 @@
 #   rustc, cargo                Rust 1.63 compiler and package manager
 #   libstd-rust-dev-wasm32      the wasm32 standard library for that compiler
 #   lld-14                      the WebAssembly linker rustc runs as rust-lld
-# Needs root (apt-get). Exit status 0 when a usable toolchain is present afterwards.
+# Needs root, or sudo without a password (apt-get). Exit status 0 when a usable toolchain is present afterwards.
 set -euo pipefail
 
 say() { printf 'ensure-rust: %s\n' "$*" >&2; }
@@ -47,20 +47,25 @@ if found=$(find_toolchain); then
     exit 0
 fi
 
-if [ "$(id -u)" -ne 0 ]; then
-    say "no Rust toolchain for $TARGET; run as root:"
-    say "  apt-get update && apt-get install -y ${PACKAGES[*]}"
-    exit 1
-fi
 if ! command -v apt-get >/dev/null 2>&1; then
     say "no Rust toolchain for $TARGET and no apt-get; install Rust with the $TARGET target"
     exit 1
 fi
+SUDO=""
+if [ "$(id -u)" -ne 0 ]; then
+    if command -v sudo >/dev/null 2>&1 && sudo -n true 2>/dev/null; then
+        SUDO="sudo"
+    else
+        say "no Rust toolchain for $TARGET; run as root (or with sudo):"
+        say "  apt-get update && apt-get install -y ${PACKAGES[*]}"
+        exit 1
+    fi
+fi
 
 say "installing Debian packages: ${PACKAGES[*]} (Rust 1.63 with the $TARGET standard library and rust-lld)"
 export DEBIAN_FRONTEND=noninteractive
-apt-get update -qq
-apt-get install -y -qq --no-install-recommends "${PACKAGES[@]}" >/dev/null
+$SUDO apt-get update -qq
+$SUDO env DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends "${PACKAGES[@]}" >/dev/null
 
 if found=$(find_toolchain); then
     say "ready: $found"
