@@ -202,8 +202,9 @@ describe('generated Rust sources and the SDK registry (no compiler)', () => {
   });
 
   it('says how to install a toolchain when there is none', () => {
-    const error = new RustToolchainMissing('app', ['rustup stable: no wasm32 standard library']);
+    const error = new RustToolchainMissing('app', ['rustup stable: no wasm32 standard library'], 'apps/app/Cargo.toml');
     expect(error).toBeInstanceOf(BuildError);
+    expect(error.message.split('\n')[0]).toBe('apps/app/Cargo.toml: app: no Rust toolchain that can build for wasm32-unknown-unknown was found.');
     expect(error.message).toContain('apt-get install -y rustc cargo libstd-rust-dev-wasm32');
     expect(error.message).toContain('scripts/ensure-rust.sh');
     expect(error.message).toContain('rustup stable: no wasm32 standard library');

@@ -107,10 +107,12 @@ export class RustToolchainMissing extends BuildError {
     appName: string,
     /** One line per toolchain examined. */
     readonly reasons: readonly string[],
+    /** The app's manifest, as the user knows it (`apps/NAME/Cargo.toml`). */
+    manifest?: string,
   ) {
     super(
       [
-        `${appName}: no Rust toolchain that can build for ${RUST_TARGET} was found.`,
+        `${manifest !== undefined ? `${manifest}: ` : ''}${appName}: no Rust toolchain that can build for ${RUST_TARGET} was found.`,
         'Install one (as root, on Debian 12):',
         `    ${RUST_INSTALL_COMMAND}`,
         'or run scripts/ensure-rust.sh, which does exactly that when needed.',
@@ -558,7 +560,7 @@ export async function buildRustApp(opts: RustBuildOptions): Promise<RustBuildRes
     ...(opts.taskSdkDir !== undefined ? { RAMPART_TASK_SDK: path.resolve(opts.taskSdkDir) } : {}),
   };
   const toolchain = await detectRustToolchain();
-  if (Array.isArray(toolchain)) throw new RustToolchainMissing(appName, toolchain);
+  if (Array.isArray(toolchain)) throw new RustToolchainMissing(appName, toolchain, path.join(path.relative(process.cwd(), appDir) || '.', 'Cargo.toml'));
 
   const heapPages = Math.ceil(opts.heapSize / WASM_PAGE);
   const cacheDir = opts.cacheDir === false ? undefined : path.resolve(opts.cacheDir ?? path.join(appDir, '..', '..', 'build', '.cache'));
