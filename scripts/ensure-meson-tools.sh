@@ -10,6 +10,13 @@
 # here (no apt-get, not root): the test then skips with this script's message.
 set -eu
 
+# Several test files may run this at once (vitest runs files in parallel): one at a time, so
+# a second run waits for the first's apt-get and then finds everything installed.
+if command -v flock >/dev/null 2>&1; then
+  exec 9>"${TMPDIR:-/tmp}/rampart-ensure-meson-tools.lock"
+  flock 9
+fi
+
 find_llvm() {
   # The newest clang >= 18 whose wasm-ld and llvm-ar are installed too.
   for v in 24 23 22 21 20 19 18; do
@@ -50,7 +57,7 @@ if [ -n "$missing" ] || [ "$have_llvm" -eq 0 ]; then
       *) packages="$packages $tool" ;;
     esac
   done
-  $SUDO apt-get update -qq
+  $SUDO apt-get -o DPkg::Lock::Timeout=600 update -qq
   if [ "$have_llvm" -eq 0 ]; then
     # The newest LLVM >= 18 that apt offers (Debian 12: clang-19 in main, newer in security).
     for v in 24 23 22 21 20 19 18; do
@@ -65,7 +72,7 @@ if [ -n "$missing" ] || [ "$have_llvm" -eq 0 ]; then
   fi
   echo "ensure-meson-tools: installing$packages (apt-get)" >&2
   # shellcheck disable=SC2086
-  DEBIAN_FRONTEND=noninteractive $SUDO apt-get install -y -qq $packages >/dev/null
+  DEBIAN_FRONTEND=noninteractive $SUDO apt-get -o DPkg::Lock::Timeout=600 install -y -qq $packages >/dev/null
   llvm=$(find_llvm) || { echo "ensure-meson-tools: installed$packages but found no usable clang/wasm-ld/llvm-ar >= 18" >&2; exit 3; }
 else
   echo "ensure-meson-tools: meson, ninja, pkg-config and clang/lld ${llvm:-(default)} already installed" >&2
