@@ -25,6 +25,7 @@ import { buildCApp, BuildError } from './c.js';
 import { buildRustApp } from './rust.js';
 import type { AsBuildOptions } from './assemblyscript.js';
 import { BoardError, checkBoard, readBoard } from '../config/devicetree.js';
+import { checkTaskLimits } from '../config/board-rules.js';
 import type { Board } from '../../kernel/board.js';
 import { instrument, InstrumentError, type InstrumentOptions, type InstrumentResult } from '../integrate/instrument.js';
 import { sha256 } from './build-files.js';
@@ -331,21 +332,8 @@ export async function buildProject(projectDir: string, options: BuildProjectOpti
     throw error;
   }
 
-  // What each task owns against the configuration's per-task limits (spec §2.16): the SDK's
-  // uapi/platform.h gives apps SENTRY_TASK_MAXDEV/MAXSHM/MAXDMA, so a task owning more could
-  // not even list its resources in the arrays those size.
-  for (const [name, c] of configs) {
-    const owned = [
-      { what: 'devices', symbol: 'CONFIG_MAX_DEV_PER_TASK', limit: sdk.limits.maxDevPerTask, nodes: boardDesc.devices.filter((d) => d.owner === c.label).map((d) => d.path) },
-      { what: 'shared memories', symbol: 'CONFIG_MAX_SHM_PER_TASK', limit: sdk.limits.maxShmPerTask, nodes: boardDesc.shms.filter((x) => x.owner === c.label).map((x) => x.path) },
-      { what: 'DMA streams', symbol: 'CONFIG_MAX_DMA_STREAMS_PER_TASK', limit: sdk.limits.maxDmaPerTask, nodes: boardDesc.dmaStreams.filter((x) => x.owner === c.label).map((x) => x.path) },
-    ];
-    for (const o of owned) {
-      if (o.nodes.length > o.limit) {
-        problems.push(`${rel(board)}: task '${name}' (0x${c.label.toString(16)}) owns ${o.nodes.length} ${o.what} (${o.nodes.join(', ')}), more than ${o.symbol}=${o.limit} in ${rel(prj)}; raise ${o.symbol} (at most 8) or give some to another task`);
-      }
-    }
-  }
+  // What each task owns against the configuration's per-task limits (spec §2.16).
+  problems.push(...checkTaskLimits(boardDesc, [...configs.entries()].map(([name, c]) => ({ name, label: c.label })), sdk.limits, rel(board), rel(prj)));
 
   const tasks: ImageTaskInput[] = [];
   const built: BuiltApp[] = [];
