@@ -24,7 +24,7 @@ import { DEFAULT_KERNEL_CONFIG } from '../../kernel/config.js';
 import { interleave, summarize, type Contender } from './harness.js';
 import { pingPongFloor, rawImportFloor } from './floors.js';
 import {
-  busRead, dmaRoundTrip, getRandom, gpioToggle, ipcRoundTrip, log64, nullSyscall, shmMapUnmap, shmSync, signalRoundTrip, sleepWake, yieldTasks,
+  busRead, dmaRoundTrip, getRandom, gpioToggle, ipcRoundTrip, log64, nullSyscall, shmMapUnmap, shmSyncPair, signalRoundTrip, sleepWake, yieldTasks,
 } from './kernel-cases.js';
 import { cpuPair, WORKLOADS } from './cpu-cases.js';
 import { election } from './sched-cases.js';
@@ -205,8 +205,9 @@ export async function runBench(options: BenchOptions = {}): Promise<BenchReport>
   const importGroup: Contender[] = [
     rawImportFloor('raw-import', n(200 * scale.k), 1000),
     nullSyscall(ops), getRandom(ops), log64(n(50_000 * scale.k)), await gpioToggle(ops), await busRead(ops),
-    shmSync(n(10_000 * scale.k)),
   ];
+  const shmSync = shmSyncPair(n(10_000 * scale.k));
+  importGroup.push(shmSync.shared, shmSync.plain);
   const wasiNode = await nodeWasi(n(100 * scale.k), 1000);
   const wasiWasmer = await wasmerWasi(n(10 * scale.k), 1000);
   for (const peer of [wasiNode, wasiWasmer]) {
@@ -215,7 +216,13 @@ export async function runBench(options: BenchOptions = {}): Promise<BenchReport>
   }
   await run('host calls', importGroup);
   addFloor('raw-import');
-  for (const c of importGroup.slice(1)) addResult(c.name, 'raw-import');
+  for (const c of importGroup.slice(1)) if (c !== shmSync.shared && c !== shmSync.plain) addResult(c.name, 'raw-import');
+  // SHM synchronisation per KiB: the shared run minus the plain one, round by round.
+  const shared = samples.get(shmSync.shared.name) ?? [];
+  const plain = samples.get(shmSync.plain.name) ?? [];
+  samples.set('shm-sync-kib', shared.map((v, i) => v - (plain[i] ?? v)));
+  if (figure('shm-sync-kib').median > 0) addResult('shm-sync-kib', 'raw-import');
+  else addUnavailable('shm-sync-kib', 'raw-import', 'the synchronisation cost was within the noise of this run (too few rounds or a busy machine)');
   for (const u of unavailable) {
     addUnavailable(`${u.name}-clock`, 'raw-import', u.reason);
     addUnavailable(`${u.name}-random`, 'raw-import', u.reason);

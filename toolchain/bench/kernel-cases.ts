@@ -272,34 +272,29 @@ function syncImage(shared: boolean, b: { batch: number; batches: number }): Uint
 }
 
 /**
- * SHM synchronisation per KiB: the time two tasks take to yield in turn with a 16 KiB SHM
- * both write between switches, minus the time of the same tasks without it, divided by
- * the KiB synchronised (each switch synchronises the window once: compare and copy out,
- * copy in). Both images run in each round, in alternating order, so drift cancels out.
+ * SHM synchronisation per KiB, as two contenders measured in the same interleaved rounds:
+ * two tasks yielding in turn with a 16 KiB SHM both write between switches (`shared`), and
+ * the same tasks without sharing (`plain`), each in nanoseconds per KiB synchronised (each
+ * switch synchronises the window once: compare and copy out, copy in). The figure is their
+ * per-round difference (bench.ts), so machine drift cancels out; a single round's
+ * difference may be noise, the median is not.
  */
-export function shmSync(ops: number): Contender {
+export function shmSyncPair(ops: number): { shared: Contender; plain: Contender } {
   const b = batching(ops);
-  const sharedImage = syncImage(true, b);
-  const plainImage = syncImage(false, b);
-  keepAlive.push(bootQuiet(sharedImage), bootQuiet(plainImage));
-  const timed = (image: Uint8Array): number => {
-    const k = bootQuiet(image);
-    let result: RunResult | undefined;
-    const ns = timeNs(() => { result = k.run(); });
-    checkRun('shm-sync-kib', result!);
-    return ns;
-  };
   // Both tasks yield b.ops times: 2 * b.ops switches, each synchronising SYNC_KIB KiB.
   const kib = 2 * b.ops * SYNC_KIB;
-  let flip = false;
-  return {
-    name: 'shm-sync-kib',
-    round: () => {
-      flip = !flip;
-      const plain1 = flip ? timed(plainImage) : 0;
-      const shared = timed(sharedImage);
-      const plain2 = flip ? 0 : timed(plainImage);
-      return (shared - (plain1 + plain2)) / kib;
-    },
+  const contender = (name: string, image: Uint8Array): Contender => {
+    keepAlive.push(bootQuiet(image));
+    return {
+      name,
+      round: () => {
+        const k = bootQuiet(image);
+        let result: RunResult | undefined;
+        const ns = timeNs(() => { result = k.run(); });
+        checkRun(name, result!);
+        return ns / kib;
+      },
+    };
   };
+  return { shared: contender('shm-sync-shared', syncImage(true, b)), plain: contender('shm-sync-plain', syncImage(false, b)) };
 }
