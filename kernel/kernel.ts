@@ -41,6 +41,7 @@ import { SecurityManager, SecurityEvent, type JournalPolicy } from './managers/s
 import { JournalKind, JOURNAL_KIND_NAMES } from './managers/security/journal.js';
 import type { Injection } from './managers/security/injection.js';
 import { SYSCALL_COUNT } from '../toolchain/abi/index.js';
+import { ResourcePlane } from './resource-plane.js';
 
 /** Gates return this instead of a status when the caller was descheduled. */
 export const DESCHEDULED = -1;
@@ -228,11 +229,13 @@ export class Kernel {
 
   // ---- countermeasures ----
   readonly security: SecurityManager;
+  /** Devices, IRQs, shared memories and DMA: what gates and the bus reach through the kernel. */
+  readonly res: ResourcePlane = new ResourcePlane(this);
 
   // ---- the running slice ----
   current = IDLE;
   /** Task whose Wasm code is on the host stack right now, or IDLE. */
-  private executing = IDLE;
+  executing = IDLE;
   /** Restarts decided while the task's old instance was still executing. */
   private readonly pendingRestart: Uint8Array;
   private sliceStart = 0;
@@ -340,9 +343,9 @@ export class Kernel {
     this.shm = new ShmManager(board, byLabel, n, random);
     this.dma = new DmaManager(board, byLabel, n, random);
     runtime.connect({
-      irq: (line) => this.onIrq(line),
-      uartOutput: (device, bytes) => this.onUartOutput(device, bytes),
-      dmaCopy: (source, so, dest, dOff, length, ports) => this.dmaCopy(source, so, dest, dOff, length, ports),
+      irq: (line) => this.res.onIrq(line),
+      uartOutput: (device, bytes) => this.res.onUartOutput(device, bytes),
+      dmaCopy: (source, so, dest, dOff, length, ports) => this.res.dmaCopy(source, so, dest, dOff, length, ports),
     });
   }
 
@@ -551,7 +554,7 @@ export class Kernel {
       }
       if (this.current === t) this.current = IDLE;
     } else {
-      if (this.shm.shms.length > 0 && !this.isTerminated(t)) this.syncShmOut(t);
+      if (this.shm.shms.length > 0 && !this.isTerminated(t)) this.res.syncShmOut(t);
       // Suspended: seal its saved context, checked before it is ever resumed.
       const mem = inst.memoryBytes();
       this.security.sealContext(t, mem, inst.savedContextStart(), inst.savedContextEnd());
@@ -809,7 +812,7 @@ export class Kernel {
    */
   switchFrom(t: number, stillReady: boolean): number {
     const inst = this.instances[t]!;
-    if (this.shm.shms.length > 0 && !this.isTerminated(t) && !this.syncShmOut(t)) {
+    if (this.shm.shms.length > 0 && !this.isTerminated(t) && !this.res.syncShmOut(t)) {
       inst.startUnwind();
       return 0;
     }
@@ -973,7 +976,7 @@ export class Kernel {
       if (this.ipcLen[r * n + t] !== 0) { this.ipcLen[r * n + t] = 0; this.ipcPending[r] = this.ipcPending[r]! - 1; }
       this.ipcTarget[t] = -1;
     }
-    this.releaseResources(t, deadHandle);
+    this.res.releaseResources(t, deadHandle);
     const policy = this.descriptors[t]!.exitPolicy;
     const name = this.descriptors[t]!.name;
     if (!abnormal) { this.crashStreak[t] = 0; return; }
@@ -1031,167 +1034,6 @@ export class Kernel {
     this.kernelLog(line);
   }
 
-  // ======================================================================
-  // resources: devices, IRQs, shared memories, DMA
-  // ======================================================================
-
-  /** Dynamic mappings (devices + SHMs) task t holds: at most MAPPING_SLOTS. */
-  mappingCount(t: number): number {
-    let n = 0;
-    for (let d = 0; d < this.devices.devices.length; d++) if (this.devices.mappedBy[d] === t) n++;
-    return n + this.shm.mappingCount(t);
-  }
-
-  private readonly firstMapped = new Set<number>();
-
-  onDeviceFirstMap(d: number): void {
-    if (this.firstMapped.has(d)) return;
-    this.firstMapped.add(d);
-    this.runtime.firstMap(d);
-  }
-
-  deviceRead(d: number, offset: number, width: 1 | 2 | 4): number {
-    this.account();
-    return this.runtime.deviceRead(d, offset, width);
-  }
-
-  deviceWrite(d: number, offset: number, width: 1 | 2 | 4, value: number): void {
-    this.account();
-    this.runtime.deviceWrite(d, offset, width, value);
-  }
-
-  /** The GPIO port model, with the bus clock brought to now (pin changes are timestamped). */
-  gpioPort(port: number): GpioPortLike | undefined {
-    this.account();
-    return this.runtime.gpioPort(port);
-  }
-
-  irqAcknowledge(line: number): void {
-    this.runtime.acknowledge(line);
-    this.runtime.unmask(line);
-  }
-
-  irqSetMasked(line: number, masked: boolean): void {
-    if (masked) this.runtime.mask(line);
-    else this.runtime.unmask(line);
-  }
-
-  /** An interrupt line fired: route it to its owner (masked until re-enabled), or to DMA handling. */
-  private onIrq(line: number): void {
-    // Deliver: mask the line (non-reentrant until the owner re-enables it) and clear its
-    // pending flag, so a device the owner has serviced does not fire again on irq_enable.
-    this.runtime.mask(line);
-    this.runtime.acknowledge(line);
-    const channel = this.runtime.dmaChannelOfIrq(line);
-    if (channel >= 0) { this.onDmaIrq(channel, line); return; }
-    const d = line < 256 ? this.devices.irqDevice[line]! : -1;
-    const owner = d >= 0 ? this.devices.ownerTask[d]! : -1;
-    if (owner < 0 || this.isTerminated(owner) || this.state[owner] === JobState.NotStarted) {
-      this.dropEvent(owner, `IRQ ${line} (no running owner)`);
-      return;
-    }
-    if (!this.devices.pushIrq(owner, line)) { this.dropEvent(owner, `IRQ ${line} (15 pending IRQs)`); return; }
-    this.trace?.instant(owner, this.cycles, `irq ${line}`);
-    this.wakeForEvent(owner);
-  }
-
-  private onDmaIrq(channel: number, line: number): void {
-    const s = this.dma.activeOnChannel(channel);
-    const controller = this.runtime.dma;
-    this.runtime.acknowledge(line);
-    const flags = controller?.takeFlags(channel) ?? 0;
-    this.runtime.unmask(line);
-    if (s < 0 || controller === undefined || flags === 0) return;
-    const t = this.dma.ownerTask[s]!;
-    // The designed completion table (spec §4.10): a finished (or failed) transfer whose
-    // channel is idle returns the stream to ASSIGNED; a half-transfer leaves it STARTED.
-    if (this.dma.state[s] === StreamState.Started && controller.isIdle(channel)) this.dma.state[s] = StreamState.Assigned;
-    if (t < 0 || this.isTerminated(t)) return;
-    if (!this.dma.push(t, this.dma.handles[s]!, this.dma.state[s]!)) { this.dropEvent(t, `DMA event of stream ${s} (queue full)`); return; }
-    this.wakeForEvent(t);
-  }
-
-  private onUartOutput(device: number, bytes: Uint8Array): void {
-    this.console.device(this.devices.devices[device]?.name ?? `device${device}`, bytes);
-  }
-
-  /**
-   * DMA data path. SHM bytes come from the running task's window when it may write that
-   * SHM (its latest content), else from the canonical copy; written bytes go to the
-   * canonical copy and to the running task's window if it maps the SHM, so sharing stays
-   * exact while the task runs.
-   */
-  private dmaCopy(source: DmaEndpoint, so: number, dest: DmaEndpoint, dOff: number, length: number, ports: ReadonlyMap<number, DmaDevicePort>): boolean {
-    const scratch = this.dmaBuffer.length >= length ? this.dmaBuffer : (this.dmaBuffer = new Uint8Array(length));
-    const running = this.executing !== IDLE ? this.executing : this.current;
-    if (source.kind === 'shm') {
-      const shm = this.shm.shms[source.id];
-      if (shm === undefined || so + length > shm.size) return false;
-      const fromTask = running !== IDLE && this.shm.writableBy(source.id, running);
-      const bytes = fromTask ? this.instances[running]!.memoryBytes().subarray(shm.baseAddress, shm.baseAddress + shm.size) : this.shm.content[source.id]!;
-      scratch.set(bytes.subarray(so, so + length));
-    } else {
-      const port = ports.get(source.id);
-      if (port === undefined || !port.dmaRead(so, scratch, 0, length)) return false;
-    }
-    if (dest.kind === 'shm') {
-      const shm = this.shm.shms[dest.id];
-      if (shm === undefined || dOff + length > shm.size) return false;
-      this.shm.content[dest.id]!.set(scratch.subarray(0, length), dOff);
-      this.shm.version[dest.id] = this.shm.version[dest.id]! + 1;
-      if (running !== IDLE && this.shm.mappedBy(dest.id, running)) {
-        this.instances[running]!.memoryBytes().set(scratch.subarray(0, length), shm.baseAddress + dOff);
-        this.shm.markSeen(dest.id, running);
-      }
-      return true;
-    }
-    const port = ports.get(dest.id);
-    return port !== undefined && port.dmaWrite(dOff, scratch, 0, length);
-  }
-
-  private dmaBuffer = new Uint8Array(256);
-
-  dmaAssign(s: number): boolean {
-    const c = this.runtime.dma;
-    if (c === undefined) return false;
-    return c.program(this.dma.streams[s]!.channel, this.dma.streams[s]!);
-  }
-
-  dmaStart(s: number): boolean {
-    this.account();
-    return this.runtime.dma?.start(this.dma.streams[s]!.channel) ?? false;
-  }
-
-  dmaSuspend(s: number): boolean {
-    this.account();
-    return this.runtime.dma?.suspend(this.dma.streams[s]!.channel) ?? false;
-  }
-
-  dmaResume(s: number): boolean {
-    this.account();
-    return this.runtime.dma?.resume(this.dma.streams[s]!.channel) ?? false;
-  }
-
-  dmaReset(s: number): boolean {
-    return this.runtime.dma?.reset(this.dma.streams[s]!.channel) ?? false;
-  }
-
-  /** Switch-in of SHM windows for task t (after a map, or a resume). */
-  syncShmIn(t: number): void {
-    this.shm.syncIn(t, this.instances[t]!.memoryBytes());
-  }
-
-  /**
-   * Switch-out of SHM windows: take back what t may write, check what it may not.
-   * Returns false when t wrote without permission (it is then killed).
-   */
-  syncShmOut(t: number): boolean {
-    const violation = this.shm.syncOut(t, this.instances[t]!.memoryBytes());
-    if (violation < 0) return true;
-    this.killTask(t, `wrote to shared memory 0x${this.shm.shms[violation]!.label.toString(16)} without WRITE permission`);
-    return false;
-  }
-
   /**
    * Fault the running task t from inside one of its imports. Its job ends now; its code
    * is stopped at the next metering point (its budget is forced negative) and every import
@@ -1205,37 +1047,6 @@ export class Kernel {
     this.fault(t, { kind: 'kernel-refused', message });
     inst.budget.value = -0x40000000;
     this.budgetSeen = -0x40000000;
-  }
-
-  /** Everything a job held goes back; peers sharing memory with it get SIGNAL_PIPE. */
-  private releaseResources(t: number, deadHandle: number): void {
-    this.devices.unmapAll(t);
-    this.devices.clearIrqs(t);
-    this.dma.clearEvents(t);
-    for (let s = 0; s < this.dma.streams.length; s++) {
-      if (this.dma.ownerTask[s] === t && this.dma.state[s] !== StreamState.Unset) {
-        // A running channel refuses a reset: stop it first, so the next job finds it free.
-        const channel = this.dma.streams[s]!.channel;
-        this.runtime.dma?.suspend(channel);
-        this.runtime.dma?.reset(channel);
-        this.dma.state[s] = StreamState.Unset;
-      }
-    }
-    const sm = this.shm;
-    for (let s = 0; s < sm.shms.length; s++) {
-      const owner = sm.owner[s]!;
-      const user = sm.user[s]!;
-      if (owner === t) {
-        sm.setMapped(s, ShmRole.Owner, false);
-        sm.setCreds(s, ShmRole.Owner, 0);
-        if (user !== t && user >= 0) this.postSignal(user, t, Signal.Pipe, deadHandle, false);
-      } else if (user === t) {
-        sm.setMapped(s, ShmRole.User, false);
-        sm.setCreds(s, ShmRole.User, 0);
-        sm.user[s] = owner;
-        if (owner >= 0) this.postSignal(owner, t, Signal.Pipe, deadHandle, false);
-      }
-    }
   }
 
   /**

@@ -37,10 +37,10 @@ export function gateMapDev(k: Kernel, t: number, handle: number): number {
   if (d < 0) return -d;
   const dm = k.devices;
   if (dm.mapped[d] === 1) return Status.AlreadyMapped;
-  if (k.mappingCount(t) >= MAPPING_SLOTS) return Status.Busy;
+  if (k.res.mappingCount(t) >= MAPPING_SLOTS) return Status.Busy;
   dm.mapped[d] = 1;
   dm.mappedBy[d] = t;
-  k.onDeviceFirstMap(d);
+  k.res.onDeviceFirstMap(d);
   return Status.Ok;
 }
 
@@ -65,7 +65,7 @@ export function busRead(k: Kernel, t: number, address: number, width: 1 | 2 | 4)
     k.killTask(t, `bus read${width * 8} at 0x${a.toString(16)}: not inside a device it has mapped (MPU violation)`);
     return 0;
   }
-  return k.deviceRead(d, a - k.devices.devices[d]!.baseAddress, width);
+  return k.res.deviceRead(d, a - k.devices.devices[d]!.baseAddress, width);
 }
 
 export function busWrite(k: Kernel, t: number, address: number, value: number, width: 1 | 2 | 4): number {
@@ -75,6 +75,6 @@ export function busWrite(k: Kernel, t: number, address: number, value: number, w
     k.killTask(t, `bus write${width * 8} at 0x${a.toString(16)}: not inside a device it has mapped (MPU violation)`);
     return Status.Denied;
   }
-  k.deviceWrite(d, a - k.devices.devices[d]!.baseAddress, width, value >>> 0);
+  k.res.deviceWrite(d, a - k.devices.devices[d]!.baseAddress, width, value >>> 0);
   return Status.Ok;
 }

@@ -49,7 +49,7 @@ export function gateDmaAssignStream(k: Kernel, t: number, handle: number): numbe
   const s = ownedStream(k, t, handle);
   if (s < 0) return -s;
   if (k.dma.state[s] !== StreamState.Unset) return Status.Invalid;
-  if (!k.dmaAssign(s)) return Status.Invalid;
+  if (!k.res.dmaAssign(s)) return Status.Invalid;
   k.dma.state[s] = StreamState.Assigned;
   return Status.Ok;
 }
@@ -76,7 +76,7 @@ export function gateDmaStartStream(k: Kernel, t: number, handle: number): number
   if (!isEndpointOfOwner(k, t, stream.source) || !isEndpointOfOwner(k, t, stream.dest)) return Status.Invalid;
   // A refused start leaves the state as it was (the reference sets STARTED anyway and the
   // stream can then never leave it; see the header).
-  if (!k.dmaStart(s)) return Status.Invalid;
+  if (!k.res.dmaStart(s)) return Status.Invalid;
   k.dma.state[s] = StreamState.Started;
   return Status.Ok;
 }
@@ -85,7 +85,7 @@ export function gateDmaSuspendStream(k: Kernel, t: number, handle: number): numb
   const s = ownedStream(k, t, handle);
   if (s < 0) return -s;
   if (k.dma.state[s] !== StreamState.Started) return Status.Invalid;
-  if (!k.dmaSuspend(s)) return Status.Invalid;
+  if (!k.res.dmaSuspend(s)) return Status.Invalid;
   k.dma.state[s] = StreamState.Suspended;
   return Status.Ok;
 }
@@ -94,7 +94,7 @@ export function gateDmaResumeStream(k: Kernel, t: number, handle: number): numbe
   const s = ownedStream(k, t, handle);
   if (s < 0) return -s;
   if (k.dma.state[s] !== StreamState.Suspended) return Status.Invalid;
-  if (!k.dmaResume(s)) return Status.Invalid;
+  if (!k.res.dmaResume(s)) return Status.Invalid;
   k.dma.state[s] = StreamState.Started;
   return Status.Ok;
 }
@@ -104,7 +104,7 @@ export function gateDmaUnassignStream(k: Kernel, t: number, handle: number): num
   if (s < 0) return -s;
   const st = k.dma.state[s];
   if (st !== StreamState.Assigned && st !== StreamState.Suspended) return Status.Invalid;
-  if (!k.dmaReset(s)) return Status.Invalid;
+  if (!k.res.dmaReset(s)) return Status.Invalid;
   k.dma.state[s] = StreamState.Unset;
   return Status.Ok;
 }

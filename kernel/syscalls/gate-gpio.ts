@@ -20,14 +20,14 @@ function resolvePin(k: Kernel, t: number, handle: number, io: number): number {
   const i = io & 0xff;
   if (i >= ios.length) return -Status.Invalid;
   const pin = ios[i]!;
-  if (k.gpioPort(pin.port) === undefined || pin.pin > 15) return -Status.Invalid;
+  if (k.res.gpioPort(pin.port) === undefined || pin.pin > 15) return -Status.Invalid;
   return pin.port * 256 + pin.pin;
 }
 
 export function gateGpioGet(k: Kernel, t: number, handle: number, io: number): number {
   const p = resolvePin(k, t, handle, io);
   if (p < 0) return -p;
-  const level = k.gpioPort(p >> 8)!.getPin(p & 0xff);
+  const level = k.res.gpioPort(p >> 8)!.getPin(p & 0xff);
   k.instances[t]!.views().setUint8(0, level ? 1 : 0);
   return Status.Ok;
 }
@@ -35,21 +35,21 @@ export function gateGpioGet(k: Kernel, t: number, handle: number, io: number): n
 export function gateGpioSet(k: Kernel, t: number, handle: number, io: number, value: number): number {
   const p = resolvePin(k, t, handle, io);
   if (p < 0) return -p;
-  k.gpioPort(p >> 8)!.setPin(p & 0xff, value !== 0);
+  k.res.gpioPort(p >> 8)!.setPin(p & 0xff, value !== 0);
   return Status.Ok;
 }
 
 export function gateGpioReset(k: Kernel, t: number, handle: number, io: number): number {
   const p = resolvePin(k, t, handle, io);
   if (p < 0) return -p;
-  k.gpioPort(p >> 8)!.setPin(p & 0xff, false);
+  k.res.gpioPort(p >> 8)!.setPin(p & 0xff, false);
   return Status.Ok;
 }
 
 export function gateGpioToggle(k: Kernel, t: number, handle: number, io: number): number {
   const p = resolvePin(k, t, handle, io);
   if (p < 0) return -p;
-  const port = k.gpioPort(p >> 8)!;
+  const port = k.res.gpioPort(p >> 8)!;
   port.setPin(p & 0xff, !port.getPin(p & 0xff));
   return Status.Ok;
 }
@@ -58,6 +58,6 @@ export function gateGpioConfigure(k: Kernel, t: number, handle: number, io: numb
   const p = resolvePin(k, t, handle, io);
   if (p < 0) return -p;
   const d = k.devices.resolve(handle);
-  const ok = k.gpioPort(p >> 8)!.configurePin(p & 0xff, k.devices.devices[d]!.ios[io & 0xff]!);
+  const ok = k.res.gpioPort(p >> 8)!.configurePin(p & 0xff, k.devices.devices[d]!.ios[io & 0xff]!);
   return ok === false ? Status.Invalid : Status.Ok;
 }

@@ -28,8 +28,10 @@ function standIn(): { kernel: Kernel; calls: string[] } {
     capsOf: () => Cap.DevTimer,
     devices: { irqDevice, ownerTask: Int32Array.of(0) },
     runtime: { dmaChannelOfIrq: (line: number) => (line === DMA_LINE ? 0 : -1) },
-    irqSetMasked: (line: number, masked: boolean) => { calls.push(`${masked ? 'mask' : 'unmask'} ${line}`); },
-    irqAcknowledge: (line: number) => { calls.push(`acknowledge ${line}`); },
+    res: {
+      irqSetMasked: (line: number, masked: boolean) => { calls.push(`${masked ? 'mask' : 'unmask'} ${line}`); },
+      irqAcknowledge: (line: number) => { calls.push(`acknowledge ${line}`); },
+    },
   };
   return { kernel: kernel as unknown as Kernel, calls };
 }

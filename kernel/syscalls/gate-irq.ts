@@ -29,20 +29,20 @@ function ownedIrq(k: Kernel, t: number, irqArg: number): number {
 export function gateIrqAcknowledge(k: Kernel, t: number, irqArg: number): number {
   const irq = ownedIrq(k, t, irqArg);
   if (irq < 0) return -irq;
-  k.irqAcknowledge(irq);
+  k.res.irqAcknowledge(irq);
   return Status.Ok;
 }
 
 export function gateIrqEnable(k: Kernel, t: number, irqArg: number): number {
   const irq = ownedIrq(k, t, irqArg);
   if (irq < 0) return -irq;
-  k.irqSetMasked(irq, false);
+  k.res.irqSetMasked(irq, false);
   return Status.Ok;
 }
 
 export function gateIrqDisable(k: Kernel, t: number, irqArg: number): number {
   const irq = ownedIrq(k, t, irqArg);
   if (irq < 0) return -irq;
-  k.irqSetMasked(irq, true);
+  k.res.irqSetMasked(irq, true);
   return Status.Ok;
 }

@@ -28,9 +28,9 @@ export function gateMapShm(k: Kernel, t: number, handle: number): number {
   if (role === ShmRole.None) return Status.Invalid;
   if (sm.shms[s]!.noMap || !sm.canMap(s, role)) return Status.Denied;
   if (sm.isMapped(s, role)) return Status.AlreadyMapped;
-  if (k.mappingCount(t) >= MAPPING_SLOTS) return Status.Busy;
+  if (k.res.mappingCount(t) >= MAPPING_SLOTS) return Status.Busy;
   sm.setMapped(s, role, true);
-  k.syncShmIn(t);
+  k.res.syncShmIn(t);
   return Status.Ok;
 }
 
@@ -41,7 +41,7 @@ export function gateUnmapShm(k: Kernel, t: number, handle: number): number {
   const role = sm.roleOf(s, t);
   if (role === ShmRole.None || !sm.isMapped(s, role)) return Status.Invalid;
   // Take back what the task wrote before the window disappears.
-  if (!k.syncShmOut(t)) return Status.Ok;
+  if (!k.res.syncShmOut(t)) return Status.Ok;
   sm.setMapped(s, role, false);
   return Status.Ok;
 }
