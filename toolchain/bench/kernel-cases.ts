@@ -283,18 +283,5 @@ export function shmSyncPair(ops: number): { shared: Contender; plain: Contender 
   const b = batching(ops);
   // Both tasks yield b.ops times: 2 * b.ops switches, each synchronising SYNC_KIB KiB.
   const kib = 2 * b.ops * SYNC_KIB;
-  const contender = (name: string, image: Uint8Array): Contender => {
-    keepAlive.push(bootQuiet(image));
-    return {
-      name,
-      round: () => {
-        const k = bootQuiet(image);
-        let result: RunResult | undefined;
-        const ns = timeNs(() => { result = k.run(); });
-        checkRun(name, result!);
-        return ns / kib;
-      },
-    };
-  };
-  return { shared: contender('shm-sync-shared', syncImage(true, b)), plain: contender('shm-sync-plain', syncImage(false, b)) };
+  return { shared: kernelContender('shm-sync-shared', syncImage(true, b), kib), plain: kernelContender('shm-sync-plain', syncImage(false, b), kib) };
 }
