@@ -59,7 +59,7 @@ import {
   AS_RUNTIME_ALIASES, generateAsSources,
 } from '../sdk/assemblyscript.js';
 import { BuildError } from './c.js';
-import { displayPath, readCache, sha256, writeCache, type AppBuildResult } from './build-files.js';
+import { displayPath, readCache, replaceCacheEntry, sha256, type AppBuildResult } from './build-files.js';
 import { encodeLeb128 as leb } from '../integrate/leb128.js';
 
 /** Options of one AssemblyScript app build. */
@@ -783,12 +783,7 @@ export async function buildAsApp(opts: AsBuildOptions): Promise<AsBuildResult> {
   }
 
   if (cacheBase !== undefined && cacheDir !== undefined) {
-    // One entry per app: drop the ones for older contents before adding this one.
-    const stale = (await fs.readdir(cacheDir).catch(() => [] as string[]))
-      .filter((f) => f.startsWith(`${opts.appName}-`) && /^[0-9a-f]{24}\.(wasm|json)$/.test(f.slice(opts.appName.length + 1)));
-    for (const f of stale) await fs.rm(path.join(cacheDir, f), { force: true });
-    await writeCache(`${cacheBase}.wasm`, wasm);
-    await writeCache(`${cacheBase}.json`, JSON.stringify({ toolchain, diagnostics: warnings }));
+    await replaceCacheEntry(cacheBase, wasm, { toolchain, diagnostics: warnings });
   }
   return { wasm, toolchain, cached: false, diagnostics: warnings };
 }

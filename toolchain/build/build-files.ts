@@ -7,7 +7,7 @@
  */
 
 import { createHash } from 'node:crypto';
-import { promises as fs } from 'node:fs';
+import { promises as fs, mkdirSync, readdirSync, renameSync, rmSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 
 /** What every app backend (C, Rust, AssemblyScript) returns. */
@@ -55,3 +55,42 @@ export async function writeCache(file: string, content: Uint8Array | string): Pr
   await fs.writeFile(tmp, content);
   await fs.rename(tmp, file);
 }
+
+/** Write through a temporary name, synchronously (integration and packing are synchronous). */
+export function writeFileAtomically(file: string, content: Uint8Array | string): void {
+  const tmp = `${file}.tmp-${process.pid}`;
+  writeFileSync(tmp, content);
+  renameSync(tmp, file);
+}
+
+/**
+ * The other entries of the same app among `files`, for the cache entry `base`
+ * (`<dir>/<app>-<hex key>`, files `.wasm` and `.json`), its own files included: one entry
+ * per app is kept, and it is written again after these are dropped.
+ */
+export function olderEntries(files: readonly string[], base: string): string[] {
+  const name = path.basename(base);
+  const dash = name.lastIndexOf('-');
+  const app = name.slice(0, dash);
+  const keyLength = name.length - dash - 1;
+  const entry = new RegExp(`^[0-9a-f]{${keyLength}}\\.(wasm|json)$`);
+  return files.filter((f) => f.startsWith(`${app}-`) && entry.test(f.slice(app.length + 1)));
+}
+
+/** Store a module and its metadata as the app's one cache entry `base`, dropping its older ones. */
+export async function replaceCacheEntry(base: string, wasm: Uint8Array, meta: unknown): Promise<void> {
+  const dir = path.dirname(base);
+  for (const f of olderEntries(await fs.readdir(dir).catch(() => [] as string[]), base)) await fs.rm(path.join(dir, f), { force: true });
+  await writeCache(`${base}.wasm`, wasm);
+  await writeCache(`${base}.json`, JSON.stringify(meta));
+}
+
+/** {@link replaceCacheEntry}, synchronously. */
+export function replaceCacheEntrySync(base: string, wasm: Uint8Array, meta: unknown): void {
+  const dir = path.dirname(base);
+  mkdirSync(dir, { recursive: true });
+  for (const f of olderEntries(readdirSync(dir), base)) rmSync(path.join(dir, f), { force: true });
+  writeFileAtomically(`${base}.wasm`, wasm);
+  writeFileAtomically(`${base}.json`, JSON.stringify(meta));
+}
+

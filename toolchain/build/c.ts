@@ -44,7 +44,7 @@ import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 
 import { generateCHeaders } from '../sdk/c-headers.js';
-import { displayPath, readCache, sha256, writeCache, type AppBuildResult } from './build-files.js';
+import { displayPath, readCache, replaceCacheEntry, sha256, writeCache, type AppBuildResult } from './build-files.js';
 
 /** Options of one C app build. */
 export interface CBuildOptions {
@@ -707,12 +707,7 @@ export async function buildCApp(opts: CBuildOptions): Promise<CBuildResult> {
     const diagnostics = rewrite(logs.join('')).trimEnd();
 
     if (cacheBase !== undefined && cacheDir !== undefined) {
-      // One entry per app: drop the ones for older contents before adding this one.
-      const stale = (await fs.readdir(cacheDir).catch(() => [] as string[]))
-        .filter((f) => f.startsWith(`${opts.appName}-`) && /^[0-9a-f]{24}\.(wasm|json)$/.test(f.slice(opts.appName.length + 1)));
-      for (const f of stale) await fs.rm(path.join(cacheDir, f), { force: true });
-      await writeCache(`${cacheBase}.wasm`, wasm);
-      await writeCache(`${cacheBase}.json`, JSON.stringify({ toolchain: toolchain.description, diagnostics }));
+      await replaceCacheEntry(cacheBase, wasm, { toolchain: toolchain.description, diagnostics });
     }
     return { wasm, toolchain: toolchain.description, cached: false, diagnostics };
   } finally {

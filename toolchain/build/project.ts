@@ -12,7 +12,7 @@
  */
 
 import { createHash } from 'node:crypto';
-import { existsSync, mkdirSync, readdirSync, readFileSync, renameSync, rmSync, statSync, writeFileSync } from 'node:fs';
+import { existsSync, readdirSync, readFileSync, statSync } from 'node:fs';
 import { basename, join, relative, resolve } from 'node:path';
 import { SYSCALLS, PREEMPT_IMPORT } from '../abi/index.js';
 import type { KernelConfig } from '../../kernel/config.js';
@@ -28,7 +28,7 @@ import { BoardError, checkBoard, readBoard } from '../config/devicetree.js';
 import { checkTaskLimits } from '../config/board-rules.js';
 import type { Board } from '../../kernel/board.js';
 import { instrument, InstrumentError, type InstrumentOptions, type InstrumentResult } from '../integrate/instrument.js';
-import { sha256 } from './build-files.js';
+import { replaceCacheEntrySync, sha256 } from './build-files.js';
 import { IntegrationError, packProject, type PackResult } from '../integrate/pack.js';
 import { MemoryLayoutError, ramBudgetProblems, reserveSharedRange } from '../integrate/memory-layout.js';
 import { checkSdkStamp, generateSdk, SdkError, stampModule } from '../sdk/sdk.js';
@@ -99,8 +99,7 @@ const INSTRUMENTER_IDENTITY = sha256(
 function instrumentCached(name: string, wasm: Uint8Array, options: InstrumentOptions, cacheDir: string | undefined): InstrumentResult {
   if (cacheDir === undefined) return instrument(wasm, options);
   const key = sha256(INSTRUMENTER_IDENTITY, JSON.stringify(options), wasm).slice(0, 32);
-  const dir = join(cacheDir, 'instrument');
-  const base = join(dir, `${name}-${key}`);
+  const base = join(cacheDir, 'instrument', `${name}-${key}`);
   try {
     const meta = JSON.parse(readFileSync(`${base}.json`, 'utf8')) as { asyncifyDataAddress: number; asyncifyDataSize: number };
     return { wasm: new Uint8Array(readFileSync(`${base}.wasm`)), asyncifyDataAddress: meta.asyncifyDataAddress, asyncifyDataSize: meta.asyncifyDataSize };
@@ -108,15 +107,7 @@ function instrumentCached(name: string, wasm: Uint8Array, options: InstrumentOpt
     // Not cached (or unreadable): instrument below.
   }
   const result = instrument(wasm, options);
-  mkdirSync(dir, { recursive: true });
-  for (const f of readdirSync(dir)) if (f.startsWith(`${name}-`) && /^[0-9a-f]{32}\.(wasm|json)$/.test(f.slice(name.length + 1))) rmSync(join(dir, f), { force: true });
-  const write = (file: string, content: Uint8Array | string): void => {
-    const tmp = `${file}.${process.pid}.tmp`;
-    writeFileSync(tmp, content);
-    renameSync(tmp, file);
-  };
-  write(`${base}.wasm`, result.wasm);
-  write(`${base}.json`, JSON.stringify({ asyncifyDataAddress: result.asyncifyDataAddress, asyncifyDataSize: result.asyncifyDataSize }));
+  replaceCacheEntrySync(base, result.wasm, { asyncifyDataAddress: result.asyncifyDataAddress, asyncifyDataSize: result.asyncifyDataSize });
   return result;
 }
 

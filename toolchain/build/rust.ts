@@ -39,7 +39,7 @@ import { fileURLToPath } from 'node:url';
 import { BUS_IMPORTS, SYSCALLS, SYSCALL_IMPORT_MODULE } from '../abi/syscalls.js';
 import { packageRustSdk, writeRustSdkRegistry } from '../sdk/cargo-registry.js';
 import { BuildError } from './c.js';
-import { displayPath, readCache, sha256, writeCache, type AppBuildResult } from './build-files.js';
+import { displayPath, readCache, replaceCacheEntry, sha256, type AppBuildResult } from './build-files.js';
 import { encodeLeb128 as leb, readLeb128 } from '../integrate/leb128.js';
 
 /** Options of one Rust app build. */
@@ -645,13 +645,7 @@ export async function buildRustApp(opts: RustBuildOptions): Promise<RustBuildRes
     }
 
     if (cacheBase !== undefined && cacheDir !== undefined) {
-      // One entry per app: drop the ones for older contents before adding this one.
-      const dir = path.dirname(cacheBase);
-      const stale = (await fs.readdir(dir).catch(() => [] as string[]))
-        .filter((f) => f.startsWith(`${appName}-`) && /^[0-9a-f]{24}\.(wasm|json)$/.test(f.slice(appName.length + 1)));
-      for (const f of stale) await fs.rm(path.join(dir, f), { force: true });
-      await writeCache(`${cacheBase}.wasm`, wasm);
-      await writeCache(`${cacheBase}.json`, JSON.stringify({ toolchain: toolchain.description, diagnostics }));
+      await replaceCacheEntry(cacheBase, wasm, { toolchain: toolchain.description, diagnostics });
     }
     return { wasm, toolchain: toolchain.description, cached: false, diagnostics };
   } finally {

@@ -17,7 +17,7 @@
  */
 
 import { spawnSync } from 'node:child_process';
-import { existsSync, mkdirSync, readdirSync, readFileSync, renameSync, statSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, readdirSync, readFileSync, statSync } from 'node:fs';
 import { basename, dirname, join, relative, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import type { KernelConfig } from '../../kernel/config.js';
@@ -27,6 +27,7 @@ import { imageClaimsOf } from '../../kernel/image/manifest-claims.js';
 import { IMAGE_VERSION, SectionKind, sha256Hex, writeContainer, SECTION_KIND_NAMES } from '../../kernel/image/sections.js';
 import { verifyImageSignature } from '../../kernel/boot/verify.js';
 import { kconfigPython, readProductConfigFile, type TaskConfig } from '../config/kconfig.js';
+import { writeFileAtomically } from '../build/build-files.js';
 import { productCpe } from './cpe.js';
 import { KeyError, projectSigningKey, publicKeyFileOf, type KeyFacts } from './keys.js';
 import { buildManifest, type ManifestApp } from './manifest.js';
@@ -185,12 +186,6 @@ function splitToolchain(description: string): { name: string; version: string } 
   return { name: m[1]!, version: m[2]!.replace(/^\((.*)\)$/, '$1') };
 }
 
-function writeAtomically(file: string, bytes: Uint8Array | string): void {
-  const tmp = `${file}.tmp-${process.pid}`;
-  writeFileSync(tmp, bytes);
-  renameSync(tmp, file);
-}
-
 /** Pack, sign and write the product image and its companions. */
 export async function packProject(options: PackOptions): Promise<PackResult> {
   const projectDir = resolve(options.projectDir);
@@ -338,13 +333,13 @@ export async function packProject(options: PackOptions): Promise<PackResult> {
   const stem = join(dirname(imagePath), basename(imagePath).replace(/\.rimg$/, ''));
   const sbomPath = `${stem}.cdx.json`;
   const manifestPath = `${stem}.manifest.json`;
-  writeAtomically(sbomPath, sbom);
-  writeAtomically(`${sbomPath}.asc`, detached.sbom);
-  writeAtomically(manifestPath, manifest);
-  writeAtomically(`${manifestPath}.asc`, detached.manifest);
-  writeAtomically(`${imagePath}.asc`, detached.image);
+  writeFileAtomically(sbomPath, sbom);
+  writeFileAtomically(`${sbomPath}.asc`, detached.sbom);
+  writeFileAtomically(manifestPath, manifest);
+  writeFileAtomically(`${manifestPath}.asc`, detached.manifest);
+  writeFileAtomically(`${imagePath}.asc`, detached.image);
   // The image last: a reader who sees the new image finds its companions already there.
-  writeAtomically(imagePath, image);
+  writeFileAtomically(imagePath, image);
 
   const reports: SectionReport[] = all.map((s, i) => ({
     kind: SECTION_KIND_NAMES[s.kind] ?? String(s.kind),
