@@ -11,12 +11,12 @@
  * the file to fix; a stage is skipped only when something it depends on failed.
  */
 
-import { createHash } from 'node:crypto';
 import { existsSync, readdirSync, readFileSync, statSync } from 'node:fs';
 import { basename, join, relative, resolve } from 'node:path';
 import { SYSCALLS, PREEMPT_IMPORT } from '../abi/index.js';
 import type { KernelConfig } from '../../kernel/config.js';
 import type { ImageTaskInput } from '../../kernel/image/image.js';
+import { sha256Hex } from '../../kernel/image/sections.js';
 import { readWasmInterface, exportedGlobalConst, WasmFormatError, type WasmInterface } from '../../kernel/platform/wasm-sections.js';
 import { checkTaskImports } from '../../kernel/boot/import-policy.js';
 import { WASI_BLOCKING_IMPORTS } from '../../kernel/syscalls/gate-wasi.js';
@@ -349,7 +349,7 @@ export async function buildProject(projectDir: string, options: BuildProjectOpti
         const file = join(appDir, prebuiltModules(appDir)[0]!);
         const wasm = new Uint8Array(readFileSync(file));
         tasks.push(integrateModule(name, config, wasm, rel(join(appDir, 'task.conf')), kernel, boardDesc, { hash: sdk.hash, dir: rel(sdk.dir) }, join(dir, 'build', '.cache')));
-        const toolchain = `prebuilt module ${basename(file)} (sha256 ${createHash('sha256').update(wasm).digest('hex').slice(0, 16)})`;
+        const toolchain = `prebuilt module ${basename(file)} (sha256 ${sha256Hex(wasm).slice(0, 16)})`;
         built.push({ name, config, toolchain, cached: false, moduleBytes: wasm.length });
         progress(`  WASM    ${name} (${rel(file)}, ${Date.now() - started} ms)`);
         continue;
