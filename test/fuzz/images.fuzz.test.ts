@@ -34,7 +34,7 @@ import { readContainer, sha256Hex, writeContainer, type SectionContent } from '.
 import { canonicalJson } from '../../kernel/image/json-fields.js';
 import { readWasmInterface, WasmFormatError } from '../../kernel/platform/wasm-sections.js';
 import { readBoardSource } from '../../toolchain/config/devicetree.js';
-import { FUZZ_BOARD_DTS } from '../helpers/boards.js';
+import { FUZZ_BOARD_DTS, forHandWrittenTasks } from '../helpers/boards.js';
 import { buildWatImage, taskWat, watToWasm } from '../helpers/wat.js';
 
 const RUNS = process.env.FUZZ_RUNS !== undefined ? Number(process.env.FUZZ_RUNS) : 3000;
@@ -118,8 +118,7 @@ function boots(bytes: Uint8Array): boolean {
 }
 
 beforeAll(async () => {
-  // Hand-written tasks spanning the SHM range by hand: the RAM budget is off (tested elsewhere).
-  const board = { ...(await readBoardSource(FUZZ_BOARD_DTS)), ramSize: 0 };
+  const board = forHandWrittenTasks(await readBoardSource(FUZZ_BOARD_DTS));
   const tasks = [
     { name: 'a', label: 1, capabilities: Cap.DevIo | Cap.DevDma, wat: yielder },
     { name: 'b', label: 2, wat: pinger },

@@ -34,7 +34,7 @@ import type { Board } from '../../kernel/board.js';
 import type { Kernel, RunResult } from '../../kernel/kernel.js';
 import { integrateModule } from '../../toolchain/build/project.js';
 import { readBoardSource } from '../../toolchain/config/devicetree.js';
-import { FUZZ_BOARD_DTS } from '../helpers/boards.js';
+import { FUZZ_BOARD_DTS, forHandWrittenTasks } from '../helpers/boards.js';
 import { taskWat, watToWasm } from '../helpers/wat.js';
 
 const RUNS = process.env.FUZZ_RUNS !== undefined ? Number(process.env.FUZZ_RUNS) : 600;
@@ -338,8 +338,7 @@ function tally(tasks: readonly FuzzTask[], k: Kernel, result: RunResult): void {
 }
 
 beforeAll(async () => {
-  // Hand-written tasks spanning the SHM range by hand: the RAM budget is off (tested elsewhere).
-  board = { ...(await readBoardSource(FUZZ_BOARD_DTS)), ramSize: 0 };
+  board = forHandWrittenTasks(await readBoardSource(FUZZ_BOARD_DTS));
   interpreter('base');
   interpreter('full');
 });

@@ -1,6 +1,18 @@
 /**
- * Board sources shared by tests.
+ * Board sources shared by tests, and the board of hand-written tasks.
  */
+
+import type { Board } from '../../kernel/board.js';
+
+/**
+ * A board for hand-written (WAT) tasks that declare enough pages of their own to span the
+ * SHM range, without the SDK's layout: the board's RAM budget would charge all of it to
+ * each task, so it is switched off (ramSize 0). The budget itself is tested with real
+ * projects (test/integration/integrator.test.ts) and tampered images (test/hostile/image.test.ts).
+ */
+export function forHandWrittenTasks(board: Board): Board {
+  return { ...board, ramSize: 0 };
+}
 
 /**
  * The rampart-m4 board with led0, and a DMA stream between two dma-pool SHMs, all owned by

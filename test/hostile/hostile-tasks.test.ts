@@ -17,6 +17,7 @@
  * Scenarios are counted (`scenario()`); the total is printed at the end of the file.
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { forHandWrittenTasks } from '../helpers/boards.js';
 import { cpSync, existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -591,9 +592,7 @@ describe('DMA into memory the stream owner does not own', () => {
   const work = mkdtempSync(join(tmpdir(), 'rampart-hostile-dma-'));
   beforeAll(async () => {
     writeFileSync(join(work, 'good.dts'), DMA_DTS(3));
-    // The WAT tasks below declare 9 pages of their own to span the SHM range by hand, so the
-    // board's RAM budget is off for them (it is tested with real projects and tampered images).
-    dmaBoard = { ...(await readBoard(join(work, 'good.dts'))), ramSize: 0 };
+    dmaBoard = forHandWrittenTasks(await readBoard(join(work, 'good.dts')));
   });
   afterAll(() => rmSync(work, { recursive: true, force: true }));
 

@@ -4,6 +4,7 @@
  * a DMA copy between two shared memories with its completion event.
  */
 import { beforeAll, describe, expect, it } from 'vitest';
+import { forHandWrittenTasks } from '../helpers/boards.js';
 import { readBoardSource } from '../../toolchain/config/devicetree.js';
 import type { Board } from '../../kernel/board.js';
 import { Cap } from '../../toolchain/abi/index.js';
@@ -33,10 +34,7 @@ const r = (expr: string) => `(call $report ${expr})`;
 const idle = taskWat({ imports: ['log'], body: 'nop', pages: 9 });
 
 beforeAll(async () => {
-  // These hand-written tasks declare 9 pages of their own to span the SHM range (the SDK's
-  // layout is not involved), so the board's RAM budget is off here; it is tested with real
-  // projects (test/integration/integrator.test.ts) and tampered images (test/hostile/image.test.ts).
-  board = { ...(await readBoardSource(DTS)), ramSize: 0 };
+  board = forHandWrittenTasks(await readBoardSource(DTS));
 });
 
 describe('devices', () => {
