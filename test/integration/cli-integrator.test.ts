@@ -4,34 +4,19 @@
  * `keygen`, `sign`, a trust file, `build --key`, `inspect` (table and `--json`) and `verify`,
  * which must refuse a flipped byte and a revoked integrator key.
  */
-import { afterAll, afterEach, describe, expect, it, vi } from 'vitest';
+import { afterAll, describe, expect, it } from 'vitest';
 import { cpSync, existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { createHash } from 'node:crypto';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { main } from '../../toolchain/cli.js';
+import { runCli as cli } from '../helpers/cli.js';
 
 const demo = join(import.meta.dirname, '../../apps/demo');
 const work = mkdtempSync(join(tmpdir(), 'rampart-cli-integrator-'));
 afterAll(() => rmSync(work, { recursive: true, force: true }));
-afterEach(() => vi.restoreAllMocks());
 
 const OUTPUTS = ['image.rimg', 'image.rimg.asc', 'image.cdx.json', 'image.cdx.json.asc', 'image.manifest.json', 'image.manifest.json.asc'];
 const sha = (file: string) => createHash('sha256').update(readFileSync(file)).digest('hex');
-
-/** Run the CLI in-process, capturing stdout and stderr. */
-async function cli(...args: string[]): Promise<{ code: number; stdout: string; stderr: string }> {
-  let stdout = '';
-  let stderr = '';
-  vi.spyOn(process.stdout, 'write').mockImplementation((chunk: string | Uint8Array) => { stdout += String(chunk); return true; });
-  vi.spyOn(process.stderr, 'write').mockImplementation((chunk: string | Uint8Array) => { stderr += String(chunk); return true; });
-  try {
-    const code = await main(args);
-    return { code, stdout, stderr };
-  } finally {
-    vi.restoreAllMocks();
-  }
-}
 
 /** Copy the demo's sources (no build folder, no keys) to `to`. */
 function copyDemo(to: string): string {

@@ -3,11 +3,11 @@
  * are (`rampart build apps/samples/NAME`, then `rampart run`): each is built here from a
  * copy (so the checkout stays clean) through the same command-line path, and run.
  */
-import { afterAll, describe, expect, it, vi } from 'vitest';
+import { afterAll, describe, expect, it } from 'vitest';
 import { appendFileSync, cpSync, mkdtempSync, readdirSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { main } from '../../toolchain/cli.js';
+import { runCli } from '../helpers/cli.js';
 import { buildProject, ProjectError } from '../../toolchain/build/project.js';
 import { runImageFile } from '../../toolchain/run.js';
 
@@ -18,16 +18,8 @@ afterAll(() => rmSync(work, { recursive: true, force: true }));
 async function buildAndRun(sample: string, copy = true): Promise<{ code: number; lines: string[] }> {
   const dir = join(work, sample);
   if (copy) cpSync(join(SAMPLES, sample), dir, { recursive: true, filter: (s) => !/\/(build|keys|target)(\/|$)/.test(s.slice(SAMPLES.length)) });
-  let log = '';
-  vi.spyOn(process.stdout, 'write').mockImplementation((chunk: string | Uint8Array) => { log += String(chunk); return true; });
-  vi.spyOn(process.stderr, 'write').mockImplementation((chunk: string | Uint8Array) => { log += String(chunk); return true; });
-  let built: number;
-  try {
-    built = await main(['build', dir]);
-  } finally {
-    vi.restoreAllMocks();
-  }
-  expect(built, log).toBe(0);
+  const built = await runCli('build', dir);
+  expect(built.code, built.stderr).toBe(0);
   let stdout = '';
   const code = await runImageFile(join(dir, 'build', 'image.rimg'), { seed: 1, stdout: (s) => { stdout += s; }, stderr: () => undefined });
   return { code, lines: stdout.split('\n').filter((l) => l !== '') };
