@@ -75,7 +75,7 @@ describe('prebuilt app modules', () => {
     expect(message).toMatch(new RegExp(`task 'outside': built against SDK ${shortHash(sdk.configHash)}, but this kernel configuration and board are SDK [0-9a-f]+; rebuild it against the SDK in \\S*build/sdk`));
   }, 300_000);
 
-  it('refuses an unstamped module and a folder with two modules', async () => {
+  it('refuses an unstamped module, bytes that are no module, and a folder with two modules', async () => {
     const dir = project('unstamped', 'CONFIG_SVC_EXCHANGE_AREA_LEN=128\n');
     const src = join(work, 'src-copy', 'apps', 'outside');
     mkdirSync(join(src, 'src'), { recursive: true });
@@ -83,6 +83,9 @@ describe('prebuilt app modules', () => {
     const { wasm } = await buildCApp({ appDir: src, appName: 'outside', exchangeAreaLen: 128, stackSize: 0x2000, heapSize: 0, cacheDir: false });
     writeFileSync(join(dir, 'apps', 'outside', 'outside.wasm'), wasm);
     expect(await refusal(dir)).toContain("task 'outside': the module carries no SDK stamp");
+    writeFileSync(join(dir, 'apps', 'outside', 'outside.wasm'), new TextEncoder().encode('not a module at all'));
+    expect(await refusal(dir)).toBe("task 'outside': cannot read its module (not a WebAssembly module)\ntask 'outside': not a WebAssembly module (bad magic)");
+    writeFileSync(join(dir, 'apps', 'outside', 'outside.wasm'), wasm);
     writeFileSync(join(dir, 'apps', 'outside', 'second.wasm'), wasm);
     expect(await refusal(dir)).toMatch(/apps\/outside: 2 prebuilt modules \(outside\.wasm, second\.wasm\); an app folder holds exactly one, or sources/);
   }, 300_000);
