@@ -66,3 +66,18 @@ describe('C builds with a system clang', () => {
     expect(runModule(bundled.wasm)).toEqual(['[hello] same bytes from any clang']);
   }, 900_000);
 });
+
+describe('RAMPART_CLANG', () => {
+  it('names a clang on purpose: one that is not usable fails the build with the reason, never falls back', () => {
+    // A fresh process: the system-clang probe is made once per process.
+    const project = path.join(root, 'named');
+    mkdirSync(path.join(project, 'apps', 'hello', 'src'), { recursive: true });
+    writeFileSync(path.join(project, 'prj.conf'), 'CONFIG_SCHED_RRMQ=y\n');
+    writeFileSync(path.join(project, 'board.dts'), '/dts-v1/;\n/ { };\n');
+    writeFileSync(path.join(project, 'apps', 'hello', 'task.conf'), 'CONFIG_TASK_LABEL=0x1000\n');
+    writeFileSync(path.join(project, 'apps', 'hello', 'src', 'main.c'), SOURCE);
+    const run = spawnSync(process.execPath, ['bin/rampart.mjs', 'build', project], { encoding: 'utf8', env: { ...process.env, RAMPART_CLANG: '/no/such/clang' } });
+    expect(run.status).toBe(2);
+    expect(run.stderr).toContain('hello: RAMPART_CLANG=/no/such/clang is not a usable clang (no `/no/such/clang` on PATH); fix or unset it');
+  }, 300_000);
+});

@@ -469,10 +469,12 @@ async function probeClang(command: string): Promise<Toolchain | string> {
 function probeSystemClang(): Promise<Toolchain | string> {
   systemProbe ??= (async () => {
     const reasons: string[] = [];
-    for (const command of systemClangCandidates()) {
+    const candidates = systemClangCandidates();
+    for (const command of candidates) {
       const probed = await probeClang(command);
       if (typeof probed !== 'string') return probed;
-      if (!probed.startsWith('no `')) reasons.push(probed);
+      // Absent versioned names are the normal case; a clang named by RAMPART_CLANG is not.
+      if (!probed.startsWith('no `') || candidates.length === 1) reasons.push(probed);
     }
     return reasons.length > 0 ? reasons.join('; ') : 'no clang (clang, clang-18 ... clang-24) on PATH';
   })();
@@ -488,6 +490,9 @@ async function selectToolchain(choice: CBuildOptions['toolchain'], appName: stri
   const system = await probeSystemClang();
   if (typeof system !== 'string') return system;
   if (choice === 'system') throw new BuildError(`${appName}: system clang requested but unusable: ${system}`, appName);
+  // A clang named on purpose is never silently replaced by the bundled one.
+  const named = process.env.RAMPART_CLANG;
+  if (named !== undefined && named !== '') throw new BuildError(`${appName}: RAMPART_CLANG=${named} is not a usable clang (${system}); fix or unset it`, appName);
   return bundledToolchain();
 }
 
